@@ -1,0 +1,94 @@
+-- Source schema `app` (SPEC section 1), the `analytics` schema for the marts,
+-- and the read-only analyst role. Idempotent: running it again changes nothing.
+
+create schema if not exists app;
+create schema if not exists analytics;
+
+create table if not exists app.users (
+    user_id uuid primary key,
+    email text,
+    timezone text not null,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now()
+);
+
+create table if not exists app.categories (
+    category_id uuid primary key,
+    user_id uuid not null references app.users (user_id) on delete cascade,
+    name text not null,
+    color text,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now()
+);
+
+create table if not exists app.tasks (
+    task_id uuid primary key,
+    user_id uuid not null references app.users (user_id) on delete cascade,
+    category_id uuid references app.categories (category_id) on delete set null,
+    title text,
+    status text not null
+        constraint tasks_status_check
+        check (status in ('pending', 'scheduled', 'completed', 'cancelled')),
+    scheduled_slots jsonb not null default '[]'::jsonb,
+    completed_at timestamptz,
+    deleted_at timestamptz,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now()
+);
+
+create table if not exists app.user_calendar_days (
+    user_id uuid not null references app.users (user_id) on delete cascade,
+    date date not null,
+    focus_slots jsonb not null default '[]'::jsonb,
+    updated_at timestamptz not null default now(),
+    primary key (user_id, date)
+);
+
+create table if not exists app.goals (
+    goal_id uuid primary key default gen_random_uuid(),
+    user_id uuid not null references app.users (user_id) on delete cascade,
+    name text not null,
+    target_type text not null
+        constraint goals_target_type_check
+        check (target_type in ('minutes', 'percentage', 'task_count')),
+    target_value integer not null constraint goals_target_value_check check (target_value > 0),
+    time_period text not null
+        constraint goals_time_period_check
+        check (time_period in ('daily', 'weekly', 'monthly')),
+    category_id uuid references app.categories (category_id) on delete set null,
+    is_active boolean not null default true,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    constraint goals_percentage_check
+        check (target_type <> 'percentage' or target_value <= 100)
+);
+
+-- What the warehouse, the change sensor and the API read by.
+create index if not exists tasks_user_id_idx on app.tasks (user_id);
+create index if not exists tasks_updated_at_idx on app.tasks (updated_at);
+create index if not exists tasks_category_id_idx on app.tasks (category_id);
+create index if not exists categories_user_id_idx on app.categories (user_id);
+create index if not exists user_calendar_days_updated_at_idx on app.user_calendar_days (updated_at);
+create index if not exists user_calendar_days_date_idx on app.user_calendar_days (date);
+create index if not exists goals_user_id_idx on app.goals (user_id);
+create index if not exists goals_updated_at_idx on app.goals (updated_at);
+create index if not exists users_updated_at_idx on app.users (updated_at);
+create index if not exists categories_updated_at_idx on app.categories (updated_at);
+
+-- Read-only role for analysts: everything in `analytics`, nothing in `app`.
+-- Roles are cluster-wide; a concurrent `db init` on another database may create it first.
+do $$
+begin
+    if not exists (select from pg_roles where rolname = 'pulse_analyst') then
+        create role pulse_analyst login;
+    end if;
+exception when duplicate_object or unique_violation then
+    null;
+end
+$$;
+
+revoke all on schema app from pulse_analyst;
+revoke all on all tables in schema app from pulse_analyst;
+grant usage on schema analytics to pulse_analyst;
+grant select on all tables in schema analytics to pulse_analyst;
+alter default privileges in schema analytics grant select on tables to pulse_analyst;
