@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from pulse.database import DatabaseError
 
@@ -48,6 +49,62 @@ def cmd_db_stop(args: argparse.Namespace) -> None:
     print("stopped the embedded PostgreSQL" if stop_embedded() else "the embedded PostgreSQL was not running")
 
 
+def _iso_date(text: str) -> date:
+    """An argparse type for YYYY-MM-DD dates."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type for integers >= 1."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    """Load deterministic synthetic users, tasks, focus slots and goals into the app tables (COPY)."""
+    from pulse.database import database_url, mask_password
+    from pulse.seed import SeedPlan, default_start, seed_database
+
+    plan = SeedPlan(users=args.users, days=args.days, start=args.start or default_start(args.days), seed=args.seed)
+    url = database_url()
+    print(f"seeding {plan.users:,} users x {plan.days} days ({plan.start} to {plan.end}, seed {plan.seed})")
+    report = seed_database(url, plan, replace=args.replace, workers=args.workers, progress=print)
+    rows = ", ".join(f"{table} {count:,}" for table, count in report.rows.items())
+    print(f"seeded {report.total_rows:,} rows into {mask_password(url)} in {report.total_seconds:.1f} s: {rows}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    """Initialize the database and seed a demo dataset (kept when the database already holds data)."""
+    from pulse.database import connect, database_url, mask_password
+    from pulse.schema import init_database
+    from pulse.seed import DEMO_EMAIL, DEMO_USER_ID, SeedPlan, default_start, seed_database
+    from pulse.settings import get_settings
+
+    url = database_url()
+    init_database(url, analyst_password=get_settings().analyst_password)
+    print(f"initialized schemas app and analytics in {mask_password(url)}")
+    with connect(url) as conn:
+        row = conn.execute("select count(*) from app.users").fetchone()
+    users = row[0] if row else 0
+    if users:
+        print(f"the database already holds {users:,} users: kept them (run 'pulse seed ... --replace' to reseed)")
+    else:
+        plan = SeedPlan(users=args.users, days=args.days, start=default_start(args.days), seed=args.seed)
+        print(f"seeding {plan.users:,} users x {plan.days} days ({plan.start} to {plan.end})")
+        report = seed_database(url, plan, progress=print)
+        print(f"seeded {report.total_rows:,} rows in {report.total_seconds:.1f} s")
+    print(f"demo user: {DEMO_EMAIL} (user id {DEMO_USER_ID}, America/New_York)")
+    print("next: 'pulse db status' shows the database; the warehouse build, Dagster and the API come next")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``pulse`` command."""
     parser = argparse.ArgumentParser(prog="pulse", description=__doc__.splitlines()[0])
@@ -58,6 +115,21 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("init", help=cmd_db_init.__doc__).set_defaults(handler=cmd_db_init)
     db_commands.add_parser("status", help=cmd_db_status.__doc__).set_defaults(handler=cmd_db_status)
     db_commands.add_parser("stop", help=cmd_db_stop.__doc__).set_defaults(handler=cmd_db_stop)
+
+    seed = commands.add_parser("seed", help=cmd_seed.__doc__, description=cmd_seed.__doc__)
+    seed.add_argument("--users", type=_positive_int, required=True, help="number of users (the first is the demo user)")
+    seed.add_argument("--days", type=_positive_int, required=True, help="number of local calendar days")
+    seed.add_argument("--start", type=_iso_date, help="first date (default: the DAYS days ending tomorrow)")
+    seed.add_argument("--seed", type=int, default=42, help="random seed; same seed and arguments, same rows (42)")
+    seed.add_argument("--replace", action="store_true", help="empty the app tables first")
+    seed.add_argument("--workers", type=_positive_int, default=2, help="generating processes (2)")
+    seed.set_defaults(handler=cmd_seed)
+
+    demo = commands.add_parser("demo", help=cmd_demo.__doc__, description=cmd_demo.__doc__)
+    demo.add_argument("--users", type=_positive_int, default=300, help="users to seed into an empty database (300)")
+    demo.add_argument("--days", type=_positive_int, default=90, help="days to seed (90)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (42)")
+    demo.set_defaults(handler=cmd_demo)
 
     return parser
 
