@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -52,3 +52,19 @@ def pulse_db(empty_db: str) -> str:
     """A database of this module's own with ``pulse db init`` applied."""
     init_database(empty_db)
     return empty_db
+
+
+@pytest.fixture
+def make_pulse_db(server_url: str, request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
+    """A factory of extra initialized databases (for tests that compare databases), all dropped afterwards."""
+    urls: list[str] = []
+
+    def make() -> str:
+        url = create_database(server_url, request.node.name)
+        urls.append(url)
+        init_database(url)
+        return url
+
+    yield make
+    for url in urls:
+        drop_database(server_url, url)
