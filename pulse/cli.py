@@ -102,7 +102,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         report = seed_database(url, plan, progress=print)
         print(f"seeded {report.total_rows:,} rows in {report.total_seconds:.1f} s")
     print(f"demo user: {DEMO_EMAIL} (user id {DEMO_USER_ID}, America/New_York)")
-    print("next: 'pulse db status' shows the database; the warehouse build, Dagster and the API come next")
+    print("next: 'pulse db status' shows where the data is; 'pulse seed --users N --days D --replace' reseeds")
+    print("(the warehouse build, Dagster and the API join the demo as they land)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -648,7 +648,7 @@ def seed_database(
     plan: SeedPlan,
     replace: bool = False,
     workers: int = 2,
-    batch_users: int = BATCH_USERS,
+    batch_users: int | None = None,
     progress: Progress | None = None,
 ) -> SeedReport:
     """Generate ``plan``'s rows and COPY them into ``url`` (app tables must exist, and be empty unless ``replace``).
@@ -662,6 +662,8 @@ def seed_database(
     report = SeedReport()
     began = time.perf_counter()
     _check_target(url, replace)
+    if batch_users is None:  # at least 4 batches per worker, so the workers finish together
+        batch_users = max(1, min(BATCH_USERS, -(-plan.users // (4 * max(workers, 1)))))
     batches = list(_batches(url, plan, batch_users))
     done = 0
 

@@ -7,6 +7,7 @@ JSON the way SPEC section 1 describes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import os
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +24,6 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from pulse.database import with_database
 from pulse.seed import DEMO_EMAIL, DEMO_USER_ID, TABLES, SeedPlan, seed_database
@@ -376,19 +376,24 @@ def run_pulse(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@contextlib.contextmanager
+def bare_database(server_url: str) -> Iterator[str]:
+    """A database without ``pulse db init``, dropped afterwards."""
+    name = f"pulse_t_seed_bare_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield with_database(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+
+
 def test_seed_command_refuses_without_init_and_into_filled_tables(
     server_url: str, make_pulse_db: Callable[[], str]
 ) -> None:
-    bare = with_database(server_url, f"pulse_t_seed_bare_{uuid.uuid4().hex[:8]}")
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(conninfo_to_dict(bare)["dbname"])))
-    try:
+    with bare_database(server_url) as bare:
         refused = run_pulse(bare, "seed", "--users", "3", "--days", "2")
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("drop database {} with (force)").format(sql.Identifier(conninfo_to_dict(bare)["dbname"]))
-            )
     assert refused.returncode == 1
     assert refused.stderr.strip().count("\n") == 0
     assert refused.stderr.startswith("pulse: error: ") and "run 'pulse db init' first" in refused.stderr
@@ -410,3 +415,16 @@ def test_seed_command_refuses_without_init_and_into_filled_tables(
 
     bad = run_pulse(url, "seed", "--users", "0", "--days", "2")
     assert bad.returncode == 2 and "--users" in bad.stderr
+
+
+def test_demo_initializes_seeds_an_empty_database_and_keeps_existing_data(server_url: str) -> None:
+    with bare_database(server_url) as bare:
+        first = run_pulse(bare, "demo", "--users", "6", "--days", "3")
+        assert first.returncode == 0, first.stderr
+        assert "initialized" in first.stdout and DEMO_EMAIL in first.stdout and "next:" in first.stdout
+        seeded = checksums(bare)
+        assert seeded["users"][0] == 6
+        second = run_pulse(bare, "demo", "--users", "9", "--days", "3")
+        assert second.returncode == 0, second.stderr
+        assert "kept" in second.stdout
+        assert checksums(bare) == seeded
