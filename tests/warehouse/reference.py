@@ -59,6 +59,7 @@ _INSTANT = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
     r"(Z|[+-]\d{2}:\d{2}|[+-]\d{4}|[+-]\d{2})?$"
 )
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FOCUS_TIME = re.compile(r"^(\d{2}):(\d{2})$")
 
 
@@ -191,6 +192,8 @@ def scheduled_slot_defects(slot: Any) -> tuple[tuple[int, int] | None, frozenset
             parsed = parse_instant(slot[key])
             if isinstance(parsed, str):
                 defects.add(parsed)
+                if isinstance(slot[key], str) and _DATE_ONLY.match(slot[key]):
+                    defects.add(NO_OFFSET)  # a bare date has no time and no offset: either reason fits
             else:
                 bounds.append(parsed)
     if defects:
