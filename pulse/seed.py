@@ -661,7 +661,10 @@ def seed_database(
         raise DatabaseError("seed needs at least one user and one day (--users N --days D, both >= 1)")
     report = SeedReport()
     began = time.perf_counter()
-    _check_target(url, replace)
+    try:
+        _check_target(url, replace)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot prepare the app tables for seeding: {str(exc).strip().splitlines()[0]}") from exc
     if batch_users is None:  # at least 4 batches per worker, so the workers finish together
         batch_users = max(1, min(BATCH_USERS, -(-plan.users // (4 * max(workers, 1)))))
     batches = list(_batches(url, plan, batch_users))

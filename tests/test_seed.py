@@ -57,6 +57,7 @@ def checksums(url: str) -> dict[str, tuple[int, str]]:
 
 
 def fetch(url: str, query: str) -> list[tuple[Any, ...]]:
+    """All rows of ``query`` in ``url``."""
     with psycopg.connect(url) as conn:
         return conn.execute(query).fetchall()
 
@@ -186,6 +187,7 @@ def scheduled_slot_problem(slot: Any) -> str | None:
 
 
 def load_tasks(url: str) -> list[tuple[Any, ...]]:
+    """Every task with its user's time zone."""
     return fetch(
         url,
         "select t.task_id, t.user_id, t.category_id, t.status, t.scheduled_slots, t.completed_at, t.deleted_at,"
@@ -370,6 +372,7 @@ def test_demo_user_is_first_and_rich(seeded_db: str) -> None:
 
 
 def run_pulse(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``pulse`` command line against ``url`` (as DATABASE_URL)."""
     env = {**os.environ, "DATABASE_URL": url}
     return subprocess.run(
         [sys.executable, "-m", "pulse.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=False
