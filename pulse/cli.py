@@ -68,6 +68,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _say(line: str) -> None:
+    """Print a progress line at once, even into a pipe."""
+    print(line, flush=True)
+
+
 def cmd_seed(args: argparse.Namespace) -> None:
     """Load deterministic synthetic users, tasks, focus slots and goals into the app tables (COPY)."""
     from pulse.database import database_url, mask_password
@@ -76,7 +81,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
     plan = SeedPlan(users=args.users, days=args.days, start=args.start or default_start(args.days), seed=args.seed)
     url = database_url()
     print(f"seeding {plan.users:,} users x {plan.days} days ({plan.start} to {plan.end}, seed {plan.seed})")
-    report = seed_database(url, plan, replace=args.replace, workers=args.workers, progress=print)
+    report = seed_database(url, plan, replace=args.replace, workers=args.workers, progress=_say)
     rows = ", ".join(f"{table} {count:,}" for table, count in report.rows.items())
     print(f"seeded {report.total_rows:,} rows into {mask_password(url)} in {report.total_seconds:.1f} s: {rows}")
 
@@ -99,7 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     else:
         plan = SeedPlan(users=args.users, days=args.days, start=default_start(args.days), seed=args.seed)
         print(f"seeding {plan.users:,} users x {plan.days} days ({plan.start} to {plan.end})")
-        report = seed_database(url, plan, progress=print)
+        report = seed_database(url, plan, progress=_say)
         print(f"seeded {report.total_rows:,} rows in {report.total_seconds:.1f} s")
     print(f"demo user: {DEMO_EMAIL} (user id {DEMO_USER_ID}, America/New_York)")
     print("next: 'pulse db status' shows where the data is; 'pulse seed --users N --days D --replace' reseeds")
