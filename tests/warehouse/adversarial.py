@@ -92,6 +92,8 @@ INVALID_SCHEDULED: list[Any] = [
     {"start": "2025-06-01T11:00:00Z", "end": "2025-06-01T10:00:00Z"},
     {"start": "2025-06-01T10:00:10Z", "end": "2025-06-01T10:00:50Z"},
     {"start": "2025-06-01T15:30:59+05:30", "end": "2025-06-01T10:00:30Z"},
+    {"Start": "2025-06-01T10:00:00Z", "End": "2025-06-01T11:00:00Z"},
+    {"start": "2025-06-01T10:00:00.9999999Z", "end": "2025-06-01T10:00:59.9999999Z"},
 ]
 
 INVALID_FOCUS: list[Any] = [
@@ -404,6 +406,31 @@ def add_zone_user(writer: Writer, zone_name: str) -> None:
                 rng.choice(INVALID_FOCUS),
             ],
         )
+
+    # Seven-digit fractions just below a minute (truncation, not rounding to microseconds first), extra keys,
+    # the same invalid slot twice in one task, and a 40-day slot across the autumn transitions.
+    near_minute = at_local(date(2025, 6, 10), 9, 0, zone_name)
+    writer.task(
+        user_id,
+        pick_category(),
+        [
+            {
+                "start": near_minute.strftime("%Y-%m-%dT%H:%M:59.9999999Z"),
+                "end": (near_minute + timedelta(minutes=330 + 30)).strftime("%Y-%m-%dT%H:%M:59.99999999+05:30"),
+                "note": "extra keys are fine",
+            },
+            INVALID_SCHEDULED[10],
+            INVALID_SCHEDULED[10],
+        ],
+        status="scheduled",
+    )
+    writer.task(
+        user_id,
+        categories[2],
+        [writer.slot(at_local(date(2025, 10, 1), 7, 0, zone_name), at_local(date(2025, 11, 10), 7, 0, zone_name))],
+        status="scheduled",
+    )
+    writer.focus(user_id, date(2025, 6, 10), [{"start": "08:59", "end": "09:10", "note": 1}, INVALID_FOCUS[11]] * 2)
 
     # Every garbage JSON type as a whole scheduled_slots / focus_slots value.
     for index, garbage in enumerate(GARBAGE_JSON):
