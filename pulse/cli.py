@@ -10,8 +10,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from pulse.database import DatabaseError
+
+if TYPE_CHECKING:
+    from pulse.settings import Settings
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -111,6 +115,72 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print("(the warehouse build, Dagster and the API join the demo as they land)")
 
 
+def _api_settings() -> Settings:
+    """The settings, or a one-line error naming the setting to fix (e.g. the JWT secret outside development)."""
+    from pydantic import ValidationError
+
+    from pulse.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = str(first["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(part) for part in first["loc"])
+        raise CommandError(f"invalid setting {where}: {message}" if where else f"invalid settings: {message}") from exc
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    """Run the API (FastAPI under uvicorn) on the selected database."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = _api_settings()
+    host = args.host or settings.api_host
+    port = args.port or settings.api_port
+    print(f"serving the Pulse API on http://{host}:{port} (OpenAPI at /docs)", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def _port(text: str) -> int:
+    """An argparse type for TCP ports."""
+    port = _positive_int(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"not a port (1-65535): {text!r}")
+    return port
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    """Print a bearer token for one user (by id or email) of the selected database; the token is the last line."""
+    import uuid
+
+    import psycopg
+
+    from api.core.security import mint_token
+    from pulse.database import connect, database_url
+
+    settings = _api_settings()
+    with connect(database_url()) as conn:
+        try:
+            rows = conn.execute("select user_id, email from app.users where user_id = %s", (uuid.UUID(args.user),))
+        except ValueError:
+            rows = conn.execute(
+                "select user_id, email from app.users where lower(email) = lower(%s) order by user_id", (args.user,)
+            )
+        except psycopg.Error as exc:  # e.g. the schema is missing
+            reason = str(exc).strip().splitlines()[0]
+            raise CommandError(f"cannot look users up: {reason} (run 'pulse db init')") from exc
+        users = rows.fetchall()
+    if not users:
+        raise CommandError(f"no user with id or email {args.user!r}")
+    if len(users) > 1:
+        raise CommandError(f"{len(users)} users have the email {args.user!r}: pass the user id instead")
+    user_id, email = users[0]
+    print(f"token for {email or '(no email)'} (user id {user_id}), valid {args.expires_in} s:")
+    print(mint_token(user_id, settings, expires_in=args.expires_in))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``pulse`` command."""
     parser = argparse.ArgumentParser(prog="pulse", description=__doc__.splitlines()[0])
@@ -136,6 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=_positive_int, default=90, help="days to seed (90)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (42)")
     demo.set_defaults(handler=cmd_demo)
+
+    serve = commands.add_parser("serve", help=cmd_serve.__doc__, description=cmd_serve.__doc__)
+    serve.add_argument("--host", help="address to listen on (PULSE_API_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="port to listen on (PULSE_API_PORT, default 8000)")
+    serve.set_defaults(handler=cmd_serve)
+
+    token = commands.add_parser("token", help=cmd_token.__doc__, description=cmd_token.__doc__)
+    token.add_argument("--user", required=True, metavar="ID|EMAIL", help="the user's id or email")
+    token.add_argument(
+        "--expires-in", type=_positive_int, default=3600, metavar="SECONDS", help="lifetime of the token (3600)"
+    )
+    token.set_defaults(handler=cmd_token)
 
     return parser
 

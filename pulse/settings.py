@@ -4,10 +4,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pulse import REPO_ROOT
+
+# The development-only JWT secret; any other environment refuses to start with it.
+JWT_SECRET_PLACEHOLDER = "pulse-development-secret-change-me-0123456789"  # noqa: S105 - a placeholder, refused outside development
 
 
 class Settings(BaseSettings):
@@ -32,6 +35,35 @@ class Settings(BaseSettings):
         default=None,
         description="Password given to the read-only role pulse_analyst (none: it cannot log in by password).",
     )
+
+    # The API (api/): token checks, connection pool, server.
+    jwt_secret: str = Field(
+        default=JWT_SECRET_PLACEHOLDER,
+        min_length=32,
+        description="HS256 secret of the API bearer tokens; the placeholder works only in development.",
+    )
+    jwt_audience: str | None = Field(default=None, description="When set, tokens must carry this `aud`.")
+    jwt_issuer: str | None = Field(default=None, description="When set, tokens must carry this `iss` (and get it).")
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=600, description="Clock skew allowed on `exp`/`iat`/`nbf`.")
+    jwt_default_expires_in: int = Field(default=3600, gt=0, description="Lifetime in seconds of `pulse token` tokens.")
+    api_host: str = Field(default="127.0.0.1", description="Address `pulse serve` listens on.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port `pulse serve` listens on.")
+    api_pool_min_size: int = Field(default=2, ge=0, description="Connections the API's pool keeps open.")
+    api_pool_max_size: int = Field(default=16, ge=1, description="Most connections the API's pool opens.")
+    api_pool_timeout: float = Field(default=10.0, gt=0, description="Seconds a request waits for a pooled connection.")
+    api_statement_timeout_ms: int = Field(
+        default=15000, ge=0, description="statement_timeout of API queries (0: none)."
+    )
+
+    @model_validator(mode="after")
+    def refuse_placeholder_secret(self) -> "Settings":
+        """Outside development the JWT secret must be a real one, not the shipped placeholder."""
+        if self.env != "development" and self.jwt_secret == JWT_SECRET_PLACEHOLDER:
+            raise ValueError(
+                f"PULSE_JWT_SECRET is the development placeholder but PULSE_ENV is {self.env!r}:"
+                " set PULSE_JWT_SECRET to a random string of at least 32 characters"
+            )
+        return self
 
 
 @lru_cache

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces of the API: token security, HTTP caching helpers, error handlers."""

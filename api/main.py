@@ -1,0 +1,81 @@
+"""The Pulse API application: ``create_app()`` builds it, ``app`` is the one ``pulse serve`` runs.
+
+The lifespan opens one psycopg connection pool on the selected database
+(``DATABASE_URL`` or the embedded server) and closes it on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from psycopg_pool import AsyncConnectionPool
+
+from api.core.errors import install_error_handlers
+from api.routes import analytics, goals, health
+from pulse.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+Pulse's goals and analytics, read from the dbt marts in PostgreSQL.
+
+Every `/api/v1` request needs `Authorization: Bearer <token>` (HS256 JWT, `sub` = user id;
+`pulse token --user ID|EMAIL` prints one). Dates are the caller's local dates.
+Analytics responses carry `data_as_of` (when the marts were built) and an `ETag`.
+"""
+
+
+def create_pool(url: str, settings: Settings) -> AsyncConnectionPool[Any]:
+    """A closed pool of autocommit connections to ``url``, sized by the settings."""
+    options = f"-c statement_timeout={settings.api_statement_timeout_ms}"
+    return AsyncConnectionPool(
+        url,
+        min_size=settings.api_pool_min_size,
+        max_size=settings.api_pool_max_size,
+        timeout=settings.api_pool_timeout,
+        kwargs={"autocommit": True, "application_name": "pulse-api", "options": options},
+        open=False,
+        name="pulse-api",
+    )
+
+
+def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
+    """The FastAPI app, with its routers, error handlers and a pool opened by the lifespan."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url
+        if url is None:
+            from pulse.database import database_url as selected_database_url
+
+            # Starting the embedded server can take seconds: keep the event loop free.
+            url = await asyncio.to_thread(selected_database_url, settings)
+        pool = create_pool(url, settings)
+        await pool.open(wait=False)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="Pulse API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(goals.router, prefix=API_PREFIX)
+    app.include_router(analytics.router, prefix=API_PREFIX)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""The API's SQL, one module per area; every query is scoped to one user id."""
