@@ -1,0 +1,1 @@
+"""Dagster assets of Pulse (the dbt models)."""

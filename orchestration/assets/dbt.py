@@ -1,0 +1,148 @@
+"""The dbt models as Dagster assets: the ``daily``-tagged models partitioned by local date, the rest not.
+
+- ``daily_dbt_models``: every model tagged ``daily`` (pulse.dbt.DAILY_TAG), one
+  partitioned multi-asset with ``BackfillPolicy.single_run()``, so a run or a
+  backfill of any date range is ONE ``dbt build`` with ``start_date``/``end_date``
+  from the range (orchestration.dbt_vars).
+- ``unpartitioned_dbt_models``: everything else (views, goal snapshots, ...).
+- dbt tests become asset checks (dagster-dbt's default, set explicitly below)
+  and run in the same ``dbt build``.
+- "now" for goal status: the op config ``as_of`` or the run tag ``pulse/as_of``
+  (an ISO timestamp with offset); neither means the run's start time.
+- Both ops take a slot of the ``dbt_warehouse`` pool (limit 1 in dagster.yaml),
+  so no two dbt invocations ever build at the same time, however launched.
+"""
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Config, Failure
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
+from pydantic import Field
+
+from orchestration.dbt_vars import dbt_vars_for_partition_range
+from orchestration.partitions import daily_partitions
+from orchestration.project import dbt_project
+from orchestration.resources import PulseDbtCliResource
+from pulse.dbt import DAILY_TAG, build_vars
+
+DBT_POOL = "dbt_warehouse"
+AS_OF_TAG = "pulse/as_of"
+FULL_REFRESH_TAG = "pulse/full_refresh"
+
+translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+class DbtBuildConfig(Config):
+    """Options of one dbt build (the launchpad shows them; tags can set them too)."""
+
+    as_of: str | None = Field(
+        default=None,
+        description="'now' for goal status, ISO timestamp with offset (default: tag pulse/as_of, else now)",
+    )
+    full_refresh: bool = Field(default=False, description="rebuild incremental models from scratch (--full-refresh)")
+
+
+def build_options(context: AssetExecutionContext, config: DbtBuildConfig) -> tuple[datetime | None, bool]:
+    """The ``as_of`` instant and the full-refresh flag of this run, from the op config or the run tags."""
+    text = config.as_of or context.run.tags.get(AS_OF_TAG)
+    full_refresh = config.full_refresh or context.run.tags.get(FULL_REFRESH_TAG, "").lower() == "true"
+    if not text:
+        return None, full_refresh
+    try:
+        as_of = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise Failure(f"as_of {text!r} is not an ISO timestamp (e.g. 2026-03-08T12:00:00+00:00)") from exc
+    if as_of.utcoffset() is None:
+        raise Failure(f"as_of {text!r} needs a UTC offset (e.g. +00:00)")
+    return as_of, full_refresh
+
+
+def dbt_build_args(dbt_vars: dict[str, str], full_refresh: bool) -> list[str]:
+    """``dbt build`` arguments with the vars (and ``--full-refresh`` when asked)."""
+    args = ["build", "--vars", json.dumps(dbt_vars)]
+    return [*args, "--full-refresh"] if full_refresh else args
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=f"tag:{DAILY_TAG}",
+    name="daily_dbt_models",
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    dagster_dbt_translator=translator,
+    pool=DBT_POOL,
+)
+def daily_dbt_models(context: AssetExecutionContext, dbt: PulseDbtCliResource, config: DbtBuildConfig) -> Iterator[Any]:
+    """One ``dbt build`` of the daily models over the run's whole partition range."""
+    as_of, full_refresh = build_options(context, config)
+    key_range = context.partition_key_range
+    dbt_vars = dbt_vars_for_partition_range(key_range, as_of)
+    context.log.info(f"building local dates {key_range.start} to {key_range.end} with vars {dbt_vars}")
+    yield from dbt.cli(dbt_build_args(dbt_vars, full_refresh), context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    exclude=f"tag:{DAILY_TAG}",
+    name="unpartitioned_dbt_models",
+    dagster_dbt_translator=translator,
+    pool=DBT_POOL,
+)
+def unpartitioned_dbt_models(
+    context: AssetExecutionContext, dbt: PulseDbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
+    """One ``dbt build`` of the selected unpartitioned models (all history; ``as_of`` for goal status)."""
+    as_of, full_refresh = build_options(context, config)
+    yield from dbt.cli(dbt_build_args(build_vars(None, None, as_of), full_refresh), context=context).stream()
+
+
+@lru_cache
+def _manifest() -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads(Path(dbt_project.manifest_path).read_text())
+    return manifest
+
+
+def _descendants(unique_ids: Iterable[str]) -> set[str]:
+    """Every dbt node downstream of ``unique_ids`` (not including them)."""
+    child_map: dict[str, list[str]] = _manifest()["child_map"]
+    seen: set[str] = set()
+    todo = [child for uid in unique_ids for child in child_map.get(uid, [])]
+    while todo:
+        uid = todo.pop()
+        if uid not in seen:
+            seen.add(uid)
+            todo.extend(child_map.get(uid, []))
+    return seen
+
+
+def _model_key(unique_id: str) -> AssetKey:
+    return translator.get_asset_key(_manifest()["nodes"][unique_id])
+
+
+def rebuilt_tables_downstream(source_tables: Iterable[str], skip_daily_descendants: bool) -> set[AssetKey]:
+    """The unpartitioned, non-view models a change of these ``app`` tables makes stale.
+
+    Views read the source live and need no rebuild. With ``skip_daily_descendants``
+    the models downstream of the daily models are left out: a ranged run of
+    ``daily_marts_job`` rebuilds them already.
+    """
+    nodes: dict[str, dict[str, Any]] = _manifest()["nodes"]
+    sources = [f"source.{_manifest()['metadata'].get('project_name', 'pulse')}.app.{table}" for table in source_tables]
+    stale = {
+        uid
+        for uid in _descendants(sources)
+        if uid.startswith("model.")
+        and DAILY_TAG not in nodes[uid].get("tags", [])
+        and nodes[uid].get("config", {}).get("materialized") not in ("view", "ephemeral")
+    }
+    if skip_daily_descendants:
+        daily = [uid for uid, node in nodes.items() if uid.startswith("model.") and DAILY_TAG in node.get("tags", [])]
+        stale -= _descendants(daily)
+    return {_model_key(uid) for uid in stale}

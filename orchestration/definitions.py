@@ -1,0 +1,29 @@
+"""Pulse's Dagster definitions: only assembles assets, checks, jobs, schedules, the sensor and resources.
+
+Load with ``dagster dev -m orchestration.definitions`` (what ``pulse ui`` runs)
+after ``dbt parse`` has written dbt_project/target/manifest.json.
+"""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orchestration.assets.dbt import daily_dbt_models, unpartitioned_dbt_models
+from orchestration.jobs import daily_marts_job, unpartitioned_job, warehouse_job
+from orchestration.resources import pulse_resources
+from orchestration.schedules import hourly_open_dates, nightly_closed_dates
+from orchestration.sensors import source_change_sensor
+
+
+def build_definitions(database_url: str | None = None) -> Definitions:
+    """The definitions; ``database_url`` only for tests that build a database of their own."""
+    return Definitions(
+        assets=[daily_dbt_models, unpartitioned_dbt_models],
+        jobs=[daily_marts_job, warehouse_job, unpartitioned_job],
+        schedules=[nightly_closed_dates, hourly_open_dates],
+        sensors=[source_change_sensor],
+        resources=pulse_resources(database_url),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,40 @@
+"""The jobs that schedules, the change sensor and ``pulse build`` launch, by asset selection.
+
+Selections use the dbt tag ``daily`` (dagster-dbt turns dbt tags into asset tags
+with the value ``""``), so this module needs no dbt manifest. Every job carries
+``WAREHOUSE_TAG`` so the run queue (dagster.yaml) launches at most one of them
+at a time; the ``dbt_warehouse`` pool on the dbt ops (assets/dbt.py) covers runs
+launched any other way (a backfill from the asset graph, ``pulse build``).
+"""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, define_asset_job
+
+WAREHOUSE_TAG = {"pulse/warehouse": "dbt"}
+
+DAILY_SELECTION = AssetSelection.tag("daily", "")
+
+# The date-partitioned marts of a date range and what is built from them (goal snapshots).
+daily_marts_job = define_asset_job(
+    name="daily_marts_job",
+    selection=DAILY_SELECTION.downstream(),
+    tags=WAREHOUSE_TAG,
+    description="Rebuild a range of local dates of the daily marts (one dbt invocation), then what depends on them.",
+)
+
+# Every dbt model: the views, the daily marts of a date range, the unpartitioned marts.
+warehouse_job = define_asset_job(
+    name="warehouse_job",
+    selection=AssetSelection.all(),
+    tags=WAREHOUSE_TAG,
+    description="Build the whole warehouse for a range of local dates (what `pulse build` runs).",
+)
+
+# The unpartitioned models only (goal snapshots, dimensions); the sensor narrows it per change.
+unpartitioned_job = define_asset_job(
+    name="unpartitioned_job",
+    selection=AssetSelection.all() - DAILY_SELECTION,
+    tags=WAREHOUSE_TAG,
+    description="Rebuild the unpartitioned models (e.g. goal snapshots after a goal changed).",
+)

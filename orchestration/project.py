@@ -1,0 +1,53 @@
+"""The dbt project as Dagster sees it: dbt_project/ with its profiles.yml beside it.
+
+The manifest (dbt_project/target/manifest.json) is built ahead by ``dbt parse``
+(``prepare_manifest`` below, the test fixture, the image build, ``pulse build``
+when it is stale). Only ``dagster dev`` parses at load time (``prepare_if_dev``);
+a production code location never runs dbt on import.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from pulse.dbt import DBT_PROJECT_DIR, dbt_executable
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project.prepare_if_dev()
+
+
+def _sources_newer_than(path: Path) -> bool:
+    """Whether any dbt source file (SQL, YAML, the project file) changed after ``path`` was written."""
+    if not path.exists():
+        return True
+    built = path.stat().st_mtime
+    folders = [DBT_PROJECT_DIR / name for name in ("models", "macros", "tests", "seeds", "snapshots")]
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", *(f for d in folders if d.exists() for f in d.rglob("*"))]
+    return any(f.is_file() and f.stat().st_mtime > built for f in files)
+
+
+def prepare_manifest(force: bool = False) -> Path:
+    """Run ``dbt parse`` when the manifest is missing or older than the dbt sources; return its path."""
+    manifest = Path(dbt_project.manifest_path)
+    if force or _sources_newer_than(manifest):
+        completed = subprocess.run(
+            [
+                dbt_executable(),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            detail = " ".join((completed.stdout + completed.stderr).split())[-300:]
+            raise RuntimeError(f"dbt parse failed: {detail}")
+    return manifest
