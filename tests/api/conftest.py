@@ -81,7 +81,7 @@ def warehouse_db(server_url: str) -> Iterator[str]:
     try:
         init_database(url)
         dataset.load(url)
-        build_warehouse(url, as_of=datetime.now(UTC))
+        build_warehouse(url, as_of=datetime.now(UTC), progress=None)
         yield url
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
