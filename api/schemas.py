@@ -282,6 +282,12 @@ class Dashboard(BaseModel):
     goals: list[GoalProgress]
 
 
+class ErrorMessage(BaseModel):
+    """An error that is not about one field: a missing or invalid token, a missing goal, an unavailable database."""
+
+    detail: str
+
+
 class Health(BaseModel):
     """Liveness or readiness."""
 

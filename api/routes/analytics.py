@@ -23,13 +23,21 @@ from api.schemas import (
     DashboardPeriod,
     DateRange,
     DateRangeOut,
+    ErrorMessage,
     ExportFormat,
     QuickStats,
     Totals,
     ViewContext,
 )
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+router = APIRouter(
+    prefix="/analytics",
+    tags=["analytics"],
+    responses={
+        401: {"model": ErrorMessage, "description": "Missing, expired or invalid bearer token."},
+        503: {"model": ErrorMessage, "description": "The database is unavailable or the marts are not built."},
+    },
+)
 
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "The client's copy (If-None-Match) is current."}}
 RANGE_DAYS = {"7d": 7, "30d": 30, "90d": 90}

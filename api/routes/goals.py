@@ -13,11 +13,29 @@ from api.core.http import json_with_etag
 from api.deps import Connection, CurrentUser, unauthorized
 from api.queries import analytics as analytics_queries
 from api.queries import goals as queries
-from api.schemas import MAX_DATE, MIN_DATE, Goal, GoalCreate, GoalProgressList, GoalUpdate, TimePeriod
+from api.schemas import (
+    MAX_DATE,
+    MIN_DATE,
+    ErrorMessage,
+    Goal,
+    GoalCreate,
+    GoalProgressList,
+    GoalUpdate,
+    TimePeriod,
+)
 
-router = APIRouter(prefix="/goals", tags=["goals"])
+router = APIRouter(
+    prefix="/goals",
+    tags=["goals"],
+    responses={
+        400: {"model": ErrorMessage, "description": "The body could not be read (not UTF-8 JSON)."},
+        401: {"model": ErrorMessage, "description": "Missing, expired or invalid bearer token."},
+    },
+)
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No goal with this id belongs to the caller."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorMessage, "description": "No goal with this id belongs to the caller."}
+}
 GOAL_NOT_FOUND = "goal not found"
 
 
@@ -70,7 +88,10 @@ async def create_goal(body: GoalCreate, user_id: CurrentUser, conn: Connection) 
     "/progress",
     response_model=GoalProgressList,
     summary="Live progress of the active goals of one period type",
-    responses={304: {"description": "The client's copy (If-None-Match) is current."}},
+    responses={
+        304: {"description": "The client's copy (If-None-Match) is current."},
+        503: {"model": ErrorMessage, "description": "The database is unavailable or the marts are not built."},
+    },
 )
 async def goal_progress(
     request: Request,
