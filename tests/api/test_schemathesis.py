@@ -13,7 +13,7 @@ from typing import Any
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
-from schemathesis import checks
+from schemathesis import GenerationMode, checks
 
 from api.main import create_app
 from pulse.settings import Settings
@@ -31,6 +31,10 @@ CHECKS = [
 
 # The schema comes from the app itself (no request, no database): the same document /openapi.json serves.
 schema = schemathesis.openapi.from_dict(create_app(Settings(env="test", jwt_secret=TEST_SECRET)).openapi())
+# Valid and invalid inputs alike (negative cases must be refused with a 4xx, never a 5xx).
+schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], with_security_parameters=False
+)
 
 
 @schema.parametrize()

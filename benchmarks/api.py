@@ -1,0 +1,268 @@
+"""Benchmark of the API: latency percentiles and throughput of its main reads under 32 concurrent clients.
+
+Prepares a database of its own (``pulse_bench_api``: ``pulse db init``,
+``pulse seed`` of 10,000 users x 90 days, one ``dbt build`` as of now), reused
+when it is already there. Starts the real app under uvicorn on loopback (with
+one extra bare FastAPI route, ``/bare``, as the floor of the stack), then drives
+each endpoint with 32 keep-alive connections from a small asyncio HTTP/1.1
+client (bounded by a request count and a time limit) and prints one table.
+
+    python -m benchmarks.api [--users 10000] [--days 90] [--requests 4000] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+BENCH_DATABASE = "pulse_bench_api"
+CONCURRENCY = 32
+TARGETS_MS = {"quick stats (30 days)": 10.0, "dashboard (monthly)": 20.0, "export (90 days CSV)": 30.0}
+
+
+def prepare_database(users: int, days: int) -> tuple[str, date, date]:
+    """The benchmark database's URL and seeded date range, seeding and building it unless already done."""
+    from pulse.database import database_url, with_database
+    from pulse.dbt import build_warehouse
+    from pulse.schema import init_database
+    from pulse.seed import SeedPlan, default_start, seed_database
+
+    server = database_url()
+    url = with_database(server, BENCH_DATABASE)
+    with psycopg.connect(server, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (BENCH_DATABASE,)).fetchone()
+    if exists:
+        with psycopg.connect(url) as conn:
+            try:
+                row = conn.execute(
+                    "select (select count(*) from app.users), (select min(date) from app.user_calendar_days),"
+                    " (select max(date) from app.user_calendar_days), (select count(*) from analytics.mart_build_log)"
+                ).fetchone()
+            except psycopg.Error:
+                row = None
+        if row is not None and row[0] == users and row[3]:
+            print(f"reusing {BENCH_DATABASE}: {row[0]:,} users, {row[1]} to {row[2]}, built", flush=True)
+            return url, row[1], row[2]
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(BENCH_DATABASE)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(BENCH_DATABASE)))
+    init_database(url)
+    plan = SeedPlan(users=users, days=days, start=default_start(days))
+    print(f"seeding {users:,} users x {days} days into {BENCH_DATABASE}", flush=True)
+    seed_database(url, plan, progress=lambda line: print(line, flush=True))
+    print("building the warehouse (dbt build, as of now)", flush=True)
+    seconds = build_warehouse(url, as_of=datetime.now(UTC), progress=None)
+    print(f"built in {seconds:.0f} s", flush=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("vacuum analyze")
+    return url, plan.start, plan.end
+
+
+def bench_app() -> Any:
+    """The app under test (its database from PULSE_BENCH_URL) plus the bare route ``/bare``."""
+    from api.main import create_app
+    from pulse.settings import get_settings
+
+    app = create_app(get_settings(), os.environ["PULSE_BENCH_URL"])
+
+    @app.get("/bare", include_in_schema=False)
+    async def bare() -> dict[str, bool]:
+        """The floor: FastAPI and uvicorn with no database and no auth."""
+        return {"ok": True}
+
+    return app
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """uvicorn serving ``bench_app`` on loopback; returns once it answers."""
+    env = {**os.environ, "PULSE_BENCH_URL": url}
+    command = [sys.executable, "-m", "uvicorn", "benchmarks.api:bench_app", "--factory", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    server = subprocess.Popen(command, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                    return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("the API did not become ready within 60 s")
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection that sends GETs and reads whole responses (length or chunked)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> HttpConnection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return cls(reader, writer)
+
+    async def get(self, path: str, token: str | None) -> tuple[int, int]:
+        """Status and body length of ``GET path``."""
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n{auth}\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        if "content-length" in headers:
+            body = await self.reader.readexactly(int(headers["content-length"]))
+            return status, len(body)
+        size = 0
+        if headers.get("transfer-encoding") == "chunked":
+            while True:
+                chunk_size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                await self.reader.readexactly(chunk_size + 2)
+                size += chunk_size
+                if chunk_size == 0:
+                    return status, size
+        return status, size
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@dataclass
+class Result:
+    """Latencies (seconds) and outcome of one scenario."""
+
+    name: str
+    latencies: list[float]
+    seconds: float
+    errors: int
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+    def row(self) -> str:
+        rps = len(self.latencies) / self.seconds if self.seconds else 0.0
+        target = TARGETS_MS.get(self.name)
+        verdict = "" if target is None else ("meets" if self.percentile(95) <= target else "misses") + f" {target:g}"
+        p50, p95, p99 = (self.percentile(p) for p in (50, 95, 99))
+        mean = statistics.fmean(self.latencies) * 1000
+        return (
+            f"| {self.name:<24} | {len(self.latencies):>8,} | {p50:>7.2f} | {p95:>7.2f} | {p99:>7.2f} | {mean:>7.2f} |"
+            f" {rps:>8,.0f} | {self.errors:>6} | {verdict:<12} |"
+        )
+
+
+async def run_scenario(
+    name: str, port: int, requests: list[tuple[str, str | None]], max_seconds: float, warmup: int
+) -> Result:
+    """Send ``requests`` over CONCURRENCY connections (after ``warmup`` unmeasured ones), stop at ``max_seconds``."""
+    connections = [await HttpConnection.open(port) for _ in range(CONCURRENCY)]
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(requests)
+    for connection, (path, token) in zip(connections * (warmup // CONCURRENCY + 1), requests[:warmup], strict=False):
+        await connection.get(path, token)
+    began = time.perf_counter()
+    deadline = began + max_seconds
+
+    async def client(connection: HttpConnection) -> None:
+        nonlocal errors
+        for path, token in queue:
+            if time.perf_counter() > deadline:
+                return
+            sent = time.perf_counter()
+            status, _ = await connection.get(path, token)
+            latencies.append(time.perf_counter() - sent)
+            if status != 200:
+                errors += 1
+
+    await asyncio.gather(*(client(connection) for connection in connections))
+    seconds = time.perf_counter() - began
+    for connection in connections:
+        connection.close()
+    return Result(name, latencies, seconds, errors)
+
+
+def scenarios(url: str, first: date, last: date, users: int) -> dict[str, list[tuple[str, str | None]]]:
+    """Request paths (with tokens of random seeded users) of every scenario."""
+    from api.core.security import mint_token
+    from pulse.settings import get_settings
+
+    settings = get_settings()
+    with psycopg.connect(url) as conn:
+        user_ids = [row[0] for row in conn.execute("select user_id from app.users order by user_id")]
+    rng = random.Random(7)  # noqa: S311 - picks sample users, not secrets
+    tokens = [mint_token(user_id, settings, expires_in=3600) for user_id in rng.sample(user_ids, min(users, 2000))]
+    export_end = min(last, first + timedelta(days=89))
+    paths = {
+        "bare FastAPI": "/bare",
+        "quick stats (30 days)": "/api/v1/analytics/quick-stats?date_range=30d",
+        "dashboard (monthly)": "/api/v1/analytics/dashboard?period=monthly",
+        "goal progress (weekly)": "/api/v1/goals/progress?period=weekly",
+        "export (90 days CSV)": f"/api/v1/analytics/export?format=csv&start_date={first}&end_date={export_end}",
+    }
+    return {
+        name: [(path, None if name == "bare FastAPI" else rng.choice(tokens)) for _ in range(100_000)]
+        for name, path in paths.items()
+    }
+
+
+def main() -> None:
+    """Prepare the data, serve the API, drive every scenario and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--requests", type=int, default=4000, help="measured requests per scenario (4000)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time limit per scenario (20)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
+    args = parser.parse_args()
+
+    url, first, last = prepare_database(args.users, args.days)
+    port = free_port()
+    server = start_server(url, port, args.workers)
+    try:
+        print(
+            f"\n{args.users:,} users x {args.days} days, uvicorn with {args.workers} worker(s) on loopback,"
+            f" {CONCURRENCY} concurrent keep-alive clients, up to {args.requests:,} requests or"
+            f" {args.seconds:g} s per row; {os.cpu_count()} CPU cores shared with the database and the client\n"
+        )
+        print(
+            "| endpoint                 | requests |  p50 ms |  p95 ms |  p99 ms | mean ms |    req/s | errors |"
+            " p95 target   |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for name, requests in scenarios(url, first, last, args.users).items():
+            warmup = 200
+            measured = requests[: warmup + args.requests]
+            result = asyncio.run(run_scenario(name, port, measured, args.seconds, warmup))
+            print(result.row(), flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
