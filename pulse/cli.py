@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pulse.database import DatabaseError
@@ -115,6 +115,46 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print("(the warehouse build, Dagster and the API join the demo as they land)")
 
 
+def _build_date(option: str, text: str) -> date:
+    """A YYYY-MM-DD option of ``pulse build``, or a one-line error naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise CommandError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _build_as_of(text: str) -> datetime:
+    """The --as-of timestamp of ``pulse build`` (ISO 8601 with a UTC offset)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise CommandError(f"--as-of {text!r} is not an ISO timestamp (e.g. 2025-03-09T12:00:00+00:00)") from exc
+    if moment.utcoffset() is None:
+        raise CommandError(f"--as-of {text!r} needs a UTC offset (e.g. 2025-03-09T12:00:00+00:00)")
+    return moment
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    """Build the warehouse (dbt build): rebuild users' local dates START..END (both inclusive) and goal progress."""
+    from pulse.database import database_url, mask_password
+    from pulse.dbt import DbtBuildError, build_warehouse
+
+    start = _build_date("--start", args.start) if args.start else None
+    last = _build_date("--end", args.end) if args.end else None
+    if start is not None and last is not None and last < start:
+        raise CommandError(f"--end {last.isoformat()} is before --start {start.isoformat()}")
+    as_of = _build_as_of(args.as_of) if args.as_of else None
+    end = last + timedelta(days=1) if last is not None else None  # dbt's end_date is exclusive
+    url = database_url()
+    scope = f"local dates {start or 'first'} to {last or 'last'}" if start or last else "all history"
+    print(f"building the warehouse ({scope}) in {mask_password(url)}", flush=True)
+    try:
+        seconds = build_warehouse(url, start, end, as_of, full_refresh=args.full_refresh, progress=_say)
+    except DbtBuildError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"built the warehouse ({scope}) in {seconds:.1f} s")
+
+
 def _api_settings() -> Settings:
     """The settings, or a one-line error naming the setting to fix (e.g. the JWT secret outside development)."""
     from pydantic import ValidationError
@@ -206,6 +246,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=_positive_int, default=90, help="days to seed (90)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (42)")
     demo.set_defaults(handler=cmd_demo)
+
+    build = commands.add_parser("build", help=cmd_build.__doc__, description=cmd_build.__doc__)
+    build.add_argument("--start", metavar="YYYY-MM-DD", help="first local date to rebuild (default: all history)")
+    build.add_argument(
+        "--end", metavar="YYYY-MM-DD", help="last local date to rebuild, INCLUSIVE (default: all history)"
+    )
+    build.add_argument(
+        "--as-of", metavar="TIMESTAMP", help='"now" for goal status, ISO 8601 with offset (default: the run start)'
+    )
+    build.add_argument(
+        "--full-refresh", action="store_true", help="drop and rebuild the tables (parsed slots included)"
+    )
+    build.set_defaults(handler=cmd_build)
 
     serve = commands.add_parser("serve", help=cmd_serve.__doc__, description=cmd_serve.__doc__)
     serve.add_argument("--host", help="address to listen on (PULSE_API_HOST, default 127.0.0.1)")

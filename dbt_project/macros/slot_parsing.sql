@@ -1,0 +1,260 @@
+{#-
+    Slot validation and parsing, shared by the incremental parsed-slot tables and
+    the live view `task_local_dates`. Strings are validated BEFORE any cast: a bad
+    cast to timestamptz raises in PostgreSQL, and one bad slot must never stop a run.
+
+    Reason vocabulary (checked in this order, the first that applies wins):
+      scheduled: not_an_array, not_an_object, missing_start, missing_end,
+                 unparseable_start, unparseable_end, missing_offset, end_not_after_start
+      focus:     not_an_array, not_an_object, missing_start, missing_end,
+                 unparseable_start, unparseable_end, end_not_after_start
+-#}
+
+{#-
+    ISO-8601 date-time shapes (boolean matches without capture groups: PostgreSQL's regex engine is
+    fast for those): date, 'T' or ' ', HH:MM[:SS[.fraction]], then an offset Z / ±HH / ±HH:MM / ±HHMM.
+-#}
+{% macro iso_instant_with_offset_pattern() -%}
+'^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-](?:0[0-9]|1[0-5])(?::?[0-5][0-9])?)$'
+{%- endmacro %}
+
+{% macro iso_instant_without_offset_pattern() -%}
+'^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?$'
+{%- endmacro %}
+
+{#- 'offset', 'no_offset' or null (not an ISO-8601 date-time string) for a text that should hold an instant. -#}
+{% macro iso_instant_shape(text_value) -%}
+    case
+        when {{ text_value }} ~ {{ iso_instant_with_offset_pattern() }} then 'offset'
+        when {{ text_value }} ~ {{ iso_instant_without_offset_pattern() }} then 'no_offset'
+    end
+{%- endmacro %}
+
+{#-
+    True when a text of a known ISO shape names a real calendar date and clock time: fixed positions,
+    pure arithmetic, never an error (so '2025-02-30T10:00Z' is unparseable and never reaches a cast).
+-#}
+{% macro iso_instant_fields_are_valid(t) -%}
+    (
+        substr({{ t }}, 1, 4)::integer >= 1
+        and substr({{ t }}, 6, 2)::integer between 1 and 12
+        and substr({{ t }}, 9, 2)::integer between 1 and (
+            case
+                when substr({{ t }}, 6, 2)::integer in (4, 6, 9, 11) then 30
+                when substr({{ t }}, 6, 2)::integer = 2
+                    then
+                        case
+                            when
+                                substr({{ t }}, 1, 4)::integer % 4 = 0
+                                and (substr({{ t }}, 1, 4)::integer % 100 <> 0 or substr({{ t }}, 1, 4)::integer % 400 = 0)
+                                then 29
+                            else 28
+                        end
+                else 31
+            end
+        )
+        and substr({{ t }}, 12, 2)::integer <= 23
+        and substr({{ t }}, 15, 2)::integer <= 59
+        and (substr({{ t }}, 17, 1) <> ':' or substr({{ t }}, 18, 2)::integer <= 59)
+    )
+{%- endmacro %}
+
+{#-
+    The elements of a jsonb column that should be an array, one row each (slot_index 1-based), or one
+    row with slot_index null and early_reason 'not_an_array' when it is not an array. One scan of the
+    rows (a lateral union), so a filter on the row's key reaches the source scan.
+-#}
+{% macro json_array_elements_or_not_an_array(json_column) -%}
+    lateral (
+        select
+            null::integer as slot_index,
+            {{ json_column }} as slot,
+            'not_an_array' as early_reason
+        where jsonb_typeof({{ json_column }}) <> 'array'
+        union all
+        select
+            element.slot_index::integer as slot_index,
+            element.slot,
+            null as early_reason
+        from jsonb_array_elements(
+            case when jsonb_typeof({{ json_column }}) = 'array' then {{ json_column }} end
+        ) with ordinality as element (slot, slot_index)
+    )
+{%- endmacro %}
+
+{#-
+    The validation of one scheduled slot, as a lateral subquery over `slot` (jsonb) and `early_reason`:
+    start_at, end_at (truncated to the minute; null when invalid) and invalid_reason (null when valid).
+    Each stage is an `offset 0` subquery so PostgreSQL computes every expression once per slot instead
+    of copying it into each later reference.
+-#}
+{% macro scheduled_slot_checked(slot, early_reason) -%}
+    lateral (
+        select
+            case when parse_reason is null and end_ts > start_ts then start_ts end as start_at,
+            case when parse_reason is null and end_ts > start_ts then end_ts end as end_at,
+            coalesce(parse_reason, case when end_ts <= start_ts then 'end_not_after_start' end) as invalid_reason
+        from (
+            select
+                parse_reason,
+                case when parse_reason is null then date_trunc('minute', start_text::timestamptz, 'UTC') end as start_ts,
+                case when parse_reason is null then date_trunc('minute', end_text::timestamptz, 'UTC') end as end_ts
+            from (
+                select
+                    start_text,
+                    end_text,
+                    case
+                        when early_reason is not null then early_reason
+                        when slot_type <> 'object' then 'not_an_object'
+                        when start_type is null or start_type = 'null' then 'missing_start'
+                        when end_type is null or end_type = 'null' then 'missing_end'
+                        when start_shape is null then 'unparseable_start'
+                        when not {{ iso_instant_fields_are_valid('start_text') }} then 'unparseable_start'
+                        when end_shape is null then 'unparseable_end'
+                        when not {{ iso_instant_fields_are_valid('end_text') }} then 'unparseable_end'
+                        when start_shape = 'no_offset' or end_shape = 'no_offset' then 'missing_offset'
+                    end as parse_reason
+                from (
+                    select
+                        {{ early_reason }} as early_reason,
+                        jsonb_typeof({{ slot }}) as slot_type,
+                        jsonb_typeof({{ slot }} -> 'start') as start_type,
+                        jsonb_typeof({{ slot }} -> 'end') as end_type,
+                        case when jsonb_typeof({{ slot }} -> 'start') = 'string' then {{ slot }} ->> 'start' end as start_text,
+                        case when jsonb_typeof({{ slot }} -> 'end') = 'string' then {{ slot }} ->> 'end' end as end_text,
+                        case
+                            when jsonb_typeof({{ slot }} -> 'start') = 'string'
+                                then {{ iso_instant_shape("(" ~ slot ~ " ->> 'start')") }}
+                        end as start_shape,
+                        case
+                            when jsonb_typeof({{ slot }} -> 'end') = 'string'
+                                then {{ iso_instant_shape("(" ~ slot ~ " ->> 'end')") }}
+                        end as end_shape
+                    limit all offset 0
+                ) as typed
+                limit all offset 0
+            ) as reasoned
+            limit all offset 0
+        ) as cast_instants
+    )
+{%- endmacro %}
+
+{#-
+    One row per element of each task's scheduled_slots (one row for a value that is not an array):
+    task_id, user_id, task_updated_at, slot_index (1-based; null for not_an_array), slot (raw jsonb),
+    start_at, end_at (truncated to the minute, null when invalid), invalid_reason (null when valid).
+    `tasks` is a relation or CTE with task_id, user_id, scheduled_slots, updated_at.
+-#}
+{% macro scheduled_slots_parsed(tasks) %}
+    (
+        select
+            source_tasks.task_id,
+            source_tasks.user_id,
+            source_tasks.updated_at as task_updated_at,
+            elements.slot_index,
+            elements.slot,
+            checked.start_at,
+            checked.end_at,
+            checked.invalid_reason
+        from {{ tasks }} as source_tasks
+        cross join {{ json_array_elements_or_not_an_array('source_tasks.scheduled_slots') }} as elements
+        cross join {{ scheduled_slot_checked('elements.slot', 'elements.early_reason') }} as checked
+    )
+{% endmacro %}
+
+{#-
+    The validation of one focus slot (local "HH:MM" times), as a lateral subquery: start_minute
+    (0-1439), end_minute (1-1440; "24:00" = 1440 = the next local midnight) and invalid_reason.
+-#}
+{% macro focus_slot_checked(slot, early_reason) -%}
+    lateral (
+        select
+            case when invalid_reason is null then start_minute_of_day end as start_minute,
+            case when invalid_reason is null then end_minute_of_day end as end_minute,
+            invalid_reason
+        from (
+            select
+                start_minute_of_day,
+                end_minute_of_day,
+                case
+                    when early_reason is not null then early_reason
+                    when slot_type <> 'object' then 'not_an_object'
+                    when start_type is null or start_type = 'null' then 'missing_start'
+                    when end_type is null or end_type = 'null' then 'missing_end'
+                    when start_text is null then 'unparseable_start'
+                    when end_text is null then 'unparseable_end'
+                    when end_minute_of_day <= start_minute_of_day then 'end_not_after_start'
+                end as invalid_reason
+            from (
+                select
+                    *,
+                    substr(start_text, 1, 2)::integer * 60 + substr(start_text, 4, 2)::integer as start_minute_of_day,
+                    substr(end_text, 1, 2)::integer * 60 + substr(end_text, 4, 2)::integer as end_minute_of_day
+                from (
+                    select
+                        {{ early_reason }} as early_reason,
+                        jsonb_typeof({{ slot }}) as slot_type,
+                        jsonb_typeof({{ slot }} -> 'start') as start_type,
+                        jsonb_typeof({{ slot }} -> 'end') as end_type,
+                        case
+                            when
+                                jsonb_typeof({{ slot }} -> 'start') = 'string'
+                                and ({{ slot }} ->> 'start') ~ '^(?:[01][0-9]|2[0-3]):[0-5][0-9]$'
+                                then {{ slot }} ->> 'start'
+                        end as start_text,
+                        case
+                            when
+                                jsonb_typeof({{ slot }} -> 'end') = 'string'
+                                and ({{ slot }} ->> 'end') ~ '^(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00)$'
+                                then {{ slot }} ->> 'end'
+                        end as end_text
+                    limit all offset 0
+                ) as typed
+                limit all offset 0
+            ) as minutes
+            limit all offset 0
+        ) as reasoned
+    )
+{%- endmacro %}
+
+{#-
+    One row per element of each calendar day's focus_slots (one row for a value that is not an array):
+    user_id, date, day_updated_at, slot_index, slot, start_minute, end_minute, invalid_reason. Times are
+    local wall-clock minutes: they become instants only in the user's current time zone, when a day is built.
+-#}
+{% macro focus_slots_parsed(days) %}
+    (
+        select
+            source_days.user_id,
+            source_days.date,
+            source_days.updated_at as day_updated_at,
+            elements.slot_index,
+            elements.slot,
+            checked.start_minute,
+            checked.end_minute,
+            checked.invalid_reason
+        from {{ days }} as source_days
+        cross join {{ json_array_elements_or_not_an_array('source_days.focus_slots') }} as elements
+        cross join {{ focus_slot_checked('elements.slot', 'elements.early_reason') }} as checked
+    )
+{% endmacro %}
+
+{#-
+    Pre-hook of the parsed-slot tables: delete the rows whose source row changed (another updated_at)
+    or vanished, so that the model's insert re-parses exactly those. Change detection compares each
+    row's updated_at with the source's, so late or out-of-order timestamps are never missed.
+-#}
+{% macro delete_stale_parsed_rows(source_relation, key_columns, updated_column) -%}
+    {% if incremental_run() -%}
+        delete from {{ this }} as parsed
+        where not exists (
+            select 1
+            from {{ source_relation }} as current_rows
+            where
+                {% for key in key_columns -%}
+                    current_rows.{{ key }} = parsed.{{ key }} and
+                {% endfor -%}
+                current_rows.updated_at = parsed.{{ updated_column }}
+        )
+    {%- endif %}
+{%- endmacro %}

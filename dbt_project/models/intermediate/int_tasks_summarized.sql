@@ -1,0 +1,53 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        tags=['daily'],
+        pre_hook="{{ delete_stale_parsed_rows(source('app', 'tasks'), ['task_id'], 'updated_at') }}",
+        indexes=[
+            {'columns': ['task_id'], 'unique': true},
+            {'columns': ['completed_at']},
+            {'columns': ['due_at']},
+        ],
+    )
+}}
+
+{#-
+    One row per task: what the metrics need of it (counted, completed, category) and its due instant,
+    the latest end of its valid slots. Incremental by task exactly like int_task_slots_parsed, so a
+    ranged build finds the tasks completed or due in its range through the indexes, not by a scan.
+-#}
+
+with tasks as (
+    select source_tasks.*
+    from {{ ref('stg_app__tasks') }} as source_tasks
+    {% if incremental_run() -%}
+        where not exists (select 1 from {{ this }} as summarized where summarized.task_id = source_tasks.task_id)
+    {%- endif %}
+),
+
+slot_summary as (
+    select
+        slots.task_id,
+        max(slots.end_at) as due_at,
+        count(*) filter (where slots.invalid_reason is null) as valid_slot_count,
+        count(*) filter (where slots.invalid_reason is not null) as invalid_slot_count
+    from {{ ref('int_task_slots_parsed') }} as slots
+    where slots.task_id in (select tasks.task_id from tasks)
+    group by slots.task_id
+)
+
+select
+    tasks.task_id,
+    tasks.user_id,
+    tasks.category_id,
+    tasks.status,
+    tasks.is_counted,
+    tasks.is_completed,
+    tasks.completed_at,
+    slot_summary.due_at,
+    coalesce(slot_summary.valid_slot_count, 0)::integer as valid_slot_count,
+    coalesce(slot_summary.invalid_slot_count, 0)::integer as invalid_slot_count,
+    tasks.updated_at
+from tasks
+left join slot_summary on tasks.task_id = slot_summary.task_id

@@ -1,0 +1,35 @@
+-- Category minutes of a day add up to its scheduled minutes, in both daily marts (rebuilt range only).
+with day_totals as (
+    select
+        user_id,
+        date,
+        total_scheduled_minutes,
+        (
+            select coalesce(sum(value::integer), 0)
+            from jsonb_each_text(category_minutes)
+        ) as json_minutes
+    from {{ ref('analytics_daily_metrics') }}
+    where date >= '{{ var("start_date") }}' and date < '{{ var("end_date") }}'
+),
+
+category_totals as (
+    select
+        user_id,
+        date,
+        sum(scheduled_minutes) as category_minutes
+    from {{ ref('daily_category_metrics') }}
+    where date >= '{{ var("start_date") }}' and date < '{{ var("end_date") }}'
+    group by user_id, date
+)
+
+select
+    day_totals.*,
+    category_totals.category_minutes
+from day_totals
+full outer join category_totals
+    on
+        day_totals.user_id = category_totals.user_id
+        and day_totals.date = category_totals.date
+where
+    day_totals.json_minutes is distinct from day_totals.total_scheduled_minutes
+    or coalesce(category_totals.category_minutes, 0) <> coalesce(day_totals.total_scheduled_minutes, 0)

@@ -1,0 +1,160 @@
+"""The one place Pulse invokes dbt from Python: connection environment, build vars and ``dbt build``.
+
+``pulse build``, the tests and the benchmark call :func:`build_warehouse`; the
+orchestration code reuses :func:`dbt_env` and :func:`build_vars` so that every
+caller passes the same connection variables and the same half-open date range.
+Each invocation writes into a target folder of its own, so concurrent builds
+(other tests, Dagster runs) never share ``target/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pulse import REPO_ROOT
+from pulse.database import libpq_params
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+# Tag of the date-partitioned models (and the helper tables they read); Dagster partitions them.
+DAILY_TAG = "daily"
+
+
+class DbtBuildError(RuntimeError):
+    """A dbt invocation failed; the message is one line naming what failed."""
+
+
+def dbt_env(url: str) -> dict[str, str]:
+    """The ``PULSE_DB_*`` variables ``dbt_project/profiles.yml`` reads, for the database of ``url``."""
+    params = libpq_params(url)
+    return {
+        "PULSE_DB_HOST": params["host"],
+        "PULSE_DB_PORT": params["port"],
+        "PULSE_DB_USER": params["user"],
+        "PULSE_DB_PASSWORD": params["password"],
+        "PULSE_DB_NAME": params["dbname"],
+    }
+
+
+def build_vars(start: date | None = None, end: date | None = None, as_of: datetime | None = None) -> dict[str, str]:
+    """The dbt ``--vars`` of a build of local dates ``[start, end)`` (end exclusive) with "now" = ``as_of``.
+
+    A missing bound keeps the project's default (all history); a missing ``as_of``
+    lets dbt use the run's start time.
+    """
+    if start is not None and end is not None and end <= start:
+        raise ValueError(f"end {end.isoformat()} must be after start {start.isoformat()} (the range is half-open)")
+    if as_of is not None and as_of.utcoffset() is None:
+        raise ValueError(f"as_of {as_of.isoformat()} needs a UTC offset")
+    build: dict[str, str] = {}
+    if start is not None:
+        build["start_date"] = start.isoformat()
+    if end is not None:
+        build["end_date"] = end.isoformat()
+    if as_of is not None:
+        build["as_of"] = as_of.isoformat()
+    return build
+
+
+def dbt_executable() -> str:
+    """The ``dbt`` program installed beside this Python (the virtual environment's)."""
+    beside = Path(sys.executable).parent / "dbt"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dbt")
+    if found is None:
+        raise DbtBuildError("dbt is not installed: install Pulse with its dependencies (make install)")
+    return found
+
+
+def _first_failure(target_path: Path) -> str | None:
+    """'<kind> <name>: <first line of message>' for the first failed node of a run, from run_results.json."""
+    results_file = target_path / "run_results.json"
+    if not results_file.exists():
+        return None
+    results: list[dict[str, Any]] = json.loads(results_file.read_text()).get("results", [])
+    for result in results:
+        if result.get("status") in ("error", "fail", "runtime error"):
+            unique_id = str(result.get("unique_id", "?"))
+            kind, _, rest = unique_id.partition(".")
+            name = rest.split(".", 1)[-1] if "." in rest else rest
+            message = " ".join(str(result.get("message") or result.get("status")).split())
+            return f"{kind} {name} failed: {message[:300]}"
+    return None
+
+
+def run_dbt(
+    args: Sequence[str],
+    url: str,
+    dbt_vars: dict[str, str] | None = None,
+    progress: Callable[[str], None] | None = print,
+) -> None:
+    """Run one dbt command (e.g. ``["build"]``) against ``url`` in a target folder of its own.
+
+    Prints dbt's progress lines through ``progress``; raises :class:`DbtBuildError`
+    with one line naming the failed model or test.
+    """
+    env = {**os.environ, **dbt_env(url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    target_path = Path(tempfile.mkdtemp(prefix="pulse-dbt-"))
+    command = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(target_path),
+    ]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    try:
+        tail: list[str] = []
+        with subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        ) as process:
+            assert process.stdout is not None
+            for line in process.stdout:
+                line = line.rstrip()
+                tail = [*tail[-20:], line]
+                if progress is not None and line:
+                    progress(line)
+        if process.returncode != 0:
+            failure = _first_failure(target_path)
+            if failure is None:
+                errors = [line for line in tail if "error" in line.lower()]
+                failure = " ".join((errors[-1] if errors else tail[-1] if tail else "no output").split())
+            raise DbtBuildError(f"dbt {args[0]} failed: {failure}")
+    finally:
+        shutil.rmtree(target_path, ignore_errors=True)
+
+
+def build_warehouse(
+    url: str,
+    start: date | None = None,
+    end: date | None = None,
+    as_of: datetime | None = None,
+    full_refresh: bool = False,
+    progress: Callable[[str], None] | None = print,
+) -> float:
+    """One ``dbt build`` of local dates ``[start, end)`` (default all history) against ``url``; seconds taken."""
+    try:
+        dbt_vars = build_vars(start, end, as_of)
+    except ValueError as exc:
+        raise DbtBuildError(str(exc)) from exc
+    args = ["build", "--full-refresh"] if full_refresh else ["build"]
+    began = time.perf_counter()
+    run_dbt(args, url, dbt_vars, progress)
+    return time.perf_counter() - began
