@@ -24,7 +24,7 @@ def unauthorized(detail: str) -> HTTPException:
     )
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -42,7 +42,7 @@ async def get_connection(request: Request) -> AsyncIterator[AsyncConnection[Any]
         yield conn
 
 
-def get_current_user(
+async def get_current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> UUID:
@@ -50,7 +50,7 @@ def get_current_user(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized("missing bearer token: send `Authorization: Bearer <token>`")
     try:
-        return user_id_from_token(credentials.credentials, get_settings(request))
+        return user_id_from_token(credentials.credentials, request.app.state.settings)
     except TokenError as exc:
         raise unauthorized(str(exc)) from exc
 
