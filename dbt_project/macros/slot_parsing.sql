@@ -60,6 +60,15 @@
 {%- endmacro %}
 
 {#-
+    A validated ISO instant truncated to the minute, exactly: the seconds and fraction are cut from the
+    text before the cast (casting first would round 10:00:59.9999999 up to 10:01, since PostgreSQL keeps
+    microseconds). Offsets are whole minutes, so cutting local seconds truncates the instant itself.
+-#}
+{% macro iso_instant_to_minute(t) -%}
+    (substr({{ t }}, 1, 16) || substring({{ t }} from '(?:Z|[+-][0-9:]*)$'))::timestamptz
+{%- endmacro %}
+
+{#-
     The elements of a jsonb column that should be an array, one row each (slot_index 1-based), or one
     row with slot_index null and early_reason 'not_an_array' when it is not an array. One scan of the
     rows (a lateral union), so a filter on the row's key reaches the source scan.
@@ -97,8 +106,8 @@
         from (
             select
                 parse_reason,
-                case when parse_reason is null then date_trunc('minute', start_text::timestamptz, 'UTC') end as start_ts,
-                case when parse_reason is null then date_trunc('minute', end_text::timestamptz, 'UTC') end as end_ts
+                case when parse_reason is null then {{ iso_instant_to_minute('start_text') }} end as start_ts,
+                case when parse_reason is null then {{ iso_instant_to_minute('end_text') }} end as end_ts
             from (
                 select
                     start_text,
