@@ -63,7 +63,10 @@ class PulseDbtCliResource(DbtCliResource):
     ) -> DbtCliInvocation:
         """Start one dbt command with the database's connection variables in its environment."""
         # dagster-dbt copies os.environ into the dbt process (and its adapter handle) when the command starts.
-        with _environment(self.connection_env()):
+        # "buildable": a test runs with the models it tests; a relationship test of a daily mart to a staging view
+        # runs with the mart (its other parent is upstream), never with the view alone, before the mart exists.
+        # dagster-dbt still overrides it when it narrows the checks of a run.
+        with _environment({**self.connection_env(), "DBT_INDIRECT_SELECTION": "buildable"}):
             return super().cli(
                 args,
                 raise_on_error=raise_on_error,

@@ -28,10 +28,14 @@ in ``analytics.mart_build_log`` (or now, when nothing was built): changes before
 that are in the marts already.
 
 Failed runs. ``dagster.yaml`` retries a failed run up to three times (run
-retries). When a change run has failed for good (``dagster/will_retry`` is not
-``true``), the next tick asks for the same dates again, as a new run keyed by the
-failed run's id, up to ``MAX_RESUBMITS`` times per change; the cursor holds no
-failure state, the instance's run history is the record. ``pulse refresh``
+retries, by the daemon). When a change run has failed for good (its retries are
+used up, or it ran in process with no daemon to retry it and ``retry_grace_seconds``
+passed), a later tick asks for the same dates again, as a new run keyed by the
+failed run's id, up to ``MAX_RESUBMITS`` times per change. The cursor holds no
+failure state: the instance's run history is the record, so a failed range is
+never lost even though the cursor moved on. (A range that keeps failing, e.g. a
+dbt test that fails on the data, stops after that and is logged; the nightly
+schedule covers recent dates again.) ``pulse refresh``
 evaluates this same sensor once (see orchestration/refresh.py).
 """
 
@@ -200,9 +204,15 @@ def stored_position(context: SensorEvaluationContext) -> ChangePosition | None:
     return max(candidates) if candidates else None
 
 
-def resubmissions(context: SensorEvaluationContext) -> list[RunRequest]:
-    """New runs for change runs that failed for good, so their dates are built after all."""
-    failed = context.instance.get_runs(
+def resubmissions(context: SensorEvaluationContext, retry_grace_seconds: float) -> list[RunRequest]:
+    """New runs for change runs that failed for good, so their dates are built after all.
+
+    A failed run the run-retry daemon will re-execute (``dagster/will_retry``) is
+    left to it, unless ``retry_grace_seconds`` passed without a retry run appearing
+    (no daemon: ``pulse refresh`` runs in process).
+    """
+    instance = context.instance
+    records = instance.get_run_records(
         filters=RunsFilter(
             statuses=[DagsterRunStatus.FAILURE],
             tags={TRIGGER_TAG: "change"},
@@ -211,9 +221,13 @@ def resubmissions(context: SensorEvaluationContext) -> list[RunRequest]:
         limit=50,
     )
     requests = []
-    for run in failed:
+    for record in records:
+        run = record.dagster_run
         if run.tags.get("dagster/will_retry") == "true":
-            continue  # the run-retry daemon re-executes it
+            retried = instance.get_run_ids(RunsFilter(tags={"dagster/parent_run_id": run.run_id}), limit=1)
+            waited = (datetime.now(UTC) - record.update_timestamp.replace(tzinfo=UTC)).total_seconds()
+            if retried or waited < retry_grace_seconds:
+                continue
         attempt = int(run.tags.get(ATTEMPT_TAG, "0"))
         if attempt >= MAX_RESUBMITS:
             context.log.warning(f"run {run.run_id} failed after {attempt} resubmissions: not asking again")
@@ -231,10 +245,14 @@ def resubmissions(context: SensorEvaluationContext) -> list[RunRequest]:
 
 
 def evaluate_changes(
-    context: SensorEvaluationContext, database: PulseDatabase, max_changes_per_tick: int, settle_seconds: float
+    context: SensorEvaluationContext,
+    database: PulseDatabase,
+    max_changes_per_tick: int,
+    settle_seconds: float,
+    retry_grace_seconds: float,
 ) -> SensorResult | SkipReason:
     """One tick: read the next batch of changes and turn it into ranged and unpartitioned runs."""
-    retry_requests = resubmissions(context)
+    retry_requests = resubmissions(context, retry_grace_seconds)
     after = stored_position(context)
     with database.connect() as conn:
         try:
@@ -294,6 +312,7 @@ def build_change_sensor(
     max_changes_per_tick: int = 2000,
     settle_seconds: float = 2.0,
     minimum_interval_seconds: int = 5,
+    retry_grace_seconds: float = 600.0,
 ) -> SensorDefinition:
     """The change sensor; tests build one with a small bound and no settling time."""
 
@@ -306,7 +325,7 @@ def build_change_sensor(
         " and the goal snapshots after goal changes.",
     )
     def change_sensor(context: SensorEvaluationContext, database: PulseDatabase) -> SensorResult | SkipReason:
-        return evaluate_changes(context, database, max_changes_per_tick, settle_seconds)
+        return evaluate_changes(context, database, max_changes_per_tick, settle_seconds, retry_grace_seconds)
 
     return change_sensor
 

@@ -1,0 +1,125 @@
+"""Fixtures of the orchestration tests: the dbt manifest, one warehouse database built through Dagster.
+
+The manifest is parsed once per session (the definitions need it before they
+load; production builds it ahead, never on import), so test modules import
+``orchestration.definitions`` inside fixtures, not at the top.
+"""
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from dagster import DagsterInstance, instance_for_test
+from psycopg import sql
+
+from orchestration.instance import local_instance_config
+from pulse.database import with_database
+from pulse.schema import init_database
+from pulse.seed import SeedPlan, seed_database
+
+USER_UTC = "00000000-0000-4000-8000-0000000000a1"  # UTC; its tasks move and get deleted
+USER_MOVER = "00000000-0000-4000-8000-0000000000a2"  # UTC until a test moves it to UTC+14
+TASK_MONDAY = "00000000-0000-4000-8000-0000000000b1"
+TASK_TUESDAY = "00000000-0000-4000-8000-0000000000b2"
+BURST_TASKS = [f"00000000-0000-4000-8000-0000000000c{n}" for n in range(7)]
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A database with source rows and marts built over ``first``..``last`` through Dagster."""
+
+    url: str
+    first: date
+    last: date
+    monday: date  # Monday of last week: TASK_MONDAY's date, and the first of the mover's five days
+
+
+def _slot(day: date, hour: int, minutes: int = 60) -> dict[str, str]:
+    start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+    return {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()}
+
+
+def insert_known_rows(url: str, monday: date) -> None:
+    """Two UTC users with tasks on known dates (the seed's users stay as they are)."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "insert into app.users (user_id, email, timezone)"
+            " values (%s, 'utc@test', 'UTC'), (%s, 'mover@test', 'UTC')",
+            (USER_UTC, USER_MOVER),
+        )
+        tasks = [
+            (TASK_MONDAY, USER_UTC, [_slot(monday, 10)]),
+            (TASK_TUESDAY, USER_UTC, [_slot(monday + timedelta(days=1), 10)]),
+            *((str(uuid.UUID(int=0xD0 + n)), USER_MOVER, [_slot(monday + timedelta(days=n), 12)]) for n in range(5)),
+            *(
+                (task_id, USER_UTC, [_slot(monday + timedelta(days=2 * n), 8, 30)])
+                for n, task_id in enumerate(BURST_TASKS)
+            ),
+        ]
+        for task_id, user_id, slots in tasks:
+            conn.execute(
+                "insert into app.tasks (task_id, user_id, title, status, scheduled_slots)"
+                " values (%s, %s, 'known task', 'scheduled', %s::jsonb)",
+                (task_id, user_id, json.dumps(slots)),
+            )
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """``dbt parse`` once per session: the manifest every definition is built from."""
+    from orchestration.project import prepare_manifest
+
+    return prepare_manifest(force=True)
+
+
+@pytest.fixture(scope="package")
+def warehouse(server_url: str, dbt_manifest: Path) -> Iterator[Warehouse]:
+    """A database of its own: a small seed plus known rows, every model built for the last weeks in one run."""
+    name = f"pulse_t_orchestration_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = with_database(server_url, name)
+    try:
+        init_database(url)
+        today = datetime.now(UTC).date()
+        monday = today - timedelta(days=today.weekday() + 7)
+        seed_database(url, SeedPlan(users=3, days=14, start=today - timedelta(days=12), seed=5), workers=1)
+        insert_known_rows(url, monday)
+        first, last = monday - timedelta(days=7), today + timedelta(days=2)
+        from orchestration.definitions import build_definitions
+        from orchestration.launch import execute_followed
+        from orchestration.partitions import partition_range_tags
+
+        with instance_for_test(overrides=local_instance_config()) as instance:
+            summary = execute_followed(
+                instance, build_definitions(url), "warehouse_job", partition_range_tags(first, last), progress=_quiet
+            )
+        assert summary.success, summary.failure
+        yield Warehouse(url, first, last, monday)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def _quiet(line: str) -> None:
+    """Progress sink of fixtures (pytest shows captured output on failure)."""
+    print(line)
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    """A throwaway instance with Pulse's retry and concurrency settings (SQLite, no server)."""
+    with instance_for_test(overrides=local_instance_config()) as test_instance:
+        yield test_instance
+
+
+def fetch(url: str, query: str, params: Any = None) -> list[tuple[Any, ...]]:
+    """All rows of one query."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
