@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -42,6 +42,7 @@ ZONES = [
     "America/Santiago",
     "America/Havana",
     "Africa/Cairo",
+    "Mars/Olympus_Mons",  # not a zone: computed in UTC, and must not stop the run
 ]
 
 # Offsets (minutes) the slot strings are written in, whatever the user's zone.
@@ -135,9 +136,17 @@ class Summary:
     task_ids: list[uuid.UUID] = field(default_factory=list)
 
 
+def zone_or_utc(zone_name: str) -> ZoneInfo:
+    """The zone of that name, or UTC for a name that is not a zone."""
+    try:
+        return ZoneInfo(zone_name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return ZoneInfo("UTC")
+
+
 def transitions(zone_name: str, year: int = 2025) -> list[datetime]:
     """UTC instants at which the zone's offset changes during ``year`` (scanned every 15 minutes)."""
-    tz = ZoneInfo(zone_name)
+    tz = zone_or_utc(zone_name)
     moment = datetime(year, 1, 1, tzinfo=UTC)
     previous = moment.astimezone(tz).utcoffset()
     found = []
@@ -152,7 +161,9 @@ def transitions(zone_name: str, year: int = 2025) -> list[datetime]:
 
 def at_local(day: date, hour: int, minute: int, zone_name: str) -> datetime:
     """An instant showing that wall time (the earlier one when ambiguous; shifted when in a gap)."""
-    local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone_name)) + timedelta(hours=hour, minutes=minute)
+    local = datetime(day.year, day.month, day.day, tzinfo=zone_or_utc(zone_name)) + timedelta(
+        hours=hour, minutes=minute
+    )
     return local.astimezone(UTC)
 
 
@@ -304,7 +315,7 @@ def add_zone_user(writer: Writer, zone_name: str) -> None:
         return rng.choice([*categories, None])
 
     moments = transitions(zone_name)
-    tz = ZoneInfo(zone_name)
+    tz = zone_or_utc(zone_name)
     key_days = sorted({m.astimezone(tz).date() for m in moments} | {date(2025, 3, 9), date(2025, 11, 2)})
     key_days += [AS_OF.date() - timedelta(days=k) for k in (0, 1, 2, 9)] + [AS_OF.date() + timedelta(days=3)]
     for moment in moments:  # the hour around each transition instant, and the transition local wall times
@@ -504,6 +515,17 @@ def add_rounding_user(writer: Writer) -> None:
     current = datetime(2025, 11, 3, 0, 0, tzinfo=UTC)
     for target in (70, 88, 87, 30, 35):
         writer.goal(user_id, "minutes", target, "weekly", current, work)
+    # Exactly on the at_risk edge: 12 of a weekly 35 expects 15 after 3 days, 80 % = 12; 20 of a daily 25 = 80 %.
+    minutes_task(date(2025, 11, 3), 12, other, 14)
+    writer.goal(user_id, "minutes", 35, "weekly", current, other)
+    minutes_task(date(2025, 11, 5), 20, None, 8)
+    writer.goal(user_id, "minutes", 25, "daily", datetime(2025, 11, 5, 0, 0, tzinfo=UTC), None)
+    # An ISO week across the new year (Mon 2024-12-30 .. Sun 2025-01-05) and the December month before it.
+    minutes_task(date(2024, 12, 30), 15, work)
+    minutes_task(date(2025, 1, 5), 25, work, 23)
+    year_end = datetime(2024, 12, 31, 12, tzinfo=UTC)
+    writer.goal(user_id, "minutes", 40, "weekly", year_end, work)
+    writer.goal(user_id, "percentage", 50, "monthly", year_end, work)
     # Monthly task counts in November (30 days, 5 elapsed): 1 completed; target 6 expects 1 -> on_track.
     writer.task(user_id, work, [], status="completed", completed_at=datetime(2025, 11, 1, 0, 0, tzinfo=UTC))
     for target in (6, 7, 8, 1):

@@ -27,6 +27,8 @@ Assumptions where the spec leaves room (each is marked ``ASSUMPTION`` below):
 - A ``percentage`` goal without a category has no defined achieved value; the
   reference reports ``None`` and the comparison skips its figures.
 - Goals whose local creation period starts after the as-of period get no rows.
+- A user whose ``timezone`` is not an IANA zone name is computed in UTC (the spec says bad data must not stop
+  a run; the dbt project falls back to UTC the same way).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UNCATEGORIZED = "uncategorized"
 
@@ -68,8 +70,11 @@ _FOCUS_TIME = re.compile(r"^(\d{2}):(\d{2})$")
 
 @cache
 def zone(name: str) -> ZoneInfo:
-    """The IANA zone of that name."""
-    return ZoneInfo(name)
+    """The IANA zone of that name; UTC for a name that is not a zone (ASSUMPTION, see the module docstring)."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return ZoneInfo("UTC")
 
 
 def offset_at(epoch_seconds: int, tz: ZoneInfo) -> int:

@@ -114,7 +114,7 @@ def warehouse(pulse_db: str) -> Warehouse:
             ),
         )
         conn.commit()
-    build_warehouse(pulse_db, as_of=AS_OF, full_refresh=True, progress=None)
+    build_warehouse(pulse_db, as_of=AS_OF, progress=None)
     return Warehouse(pulse_db, user_id, moved, deleted, checksums(pulse_db))
 
 
