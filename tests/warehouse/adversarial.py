@@ -420,6 +420,8 @@ def add_zone_user(writer: Writer, zone_name: str) -> None:
                 rng.choice(INVALID_FOCUS),
             ],
         )
+        # The next morning's focus meets the part of the crossing slot after midnight.
+        writer.focus(user_id, day + timedelta(days=1), [{"start": "00:00", "end": "00:30"}])
 
     # Extra keys, the same invalid slot twice in one task, and a 40-day slot across the autumn transitions.
     writer.task(

@@ -134,7 +134,7 @@ def test_rebuilding_a_range_twice_leaves_byte_identical_marts(warehouse: Warehou
 
 
 def test_moved_slot_and_deleted_task_leave_their_days(warehouse: Warehouse) -> None:
-    """Move a slot to another day and delete a task; rebuilding just those two days fixes every mart."""
+    """Move a slot, delete a task, change goals; rebuilding just the two days fixes every mart."""
     url, user_id = warehouse.url, warehouse.user_id
     before_from, before_to = scheduled_minutes(url, user_id, MOVE_FROM), scheduled_minutes(url, user_id, MOVE_TO)
     with psycopg.connect(url) as conn:
@@ -146,6 +146,21 @@ def test_moved_slot_and_deleted_task_leave_their_days(warehouse: Warehouse) -> N
             "update app.tasks set deleted_at = %s, updated_at = now() where task_id = %s",
             (datetime(2025, 10, 21, tzinfo=UTC), warehouse.deleted_task),
         )
+        # Goals change too: one new (created months ago), one deactivated, one with a new target. Their
+        # snapshots must cover every period from creation to now, whatever range was built.
+        conn.execute(
+            "insert into app.goals (user_id, name, target_type, target_value, time_period, created_at)"
+            " values (%s, 'new weekly', 'minutes', 500, 'weekly', '2025-08-14T03:00:00Z')",
+            (user_id,),
+        )
+        goal_ids = [
+            g
+            for (g,) in conn.execute(
+                "select goal_id from app.goals where user_id = %s and is_active order by goal_id limit 2", (user_id,)
+            ).fetchall()
+        ]
+        conn.execute("update app.goals set is_active = false, updated_at = now() where goal_id = %s", (goal_ids[0],))
+        conn.execute("update app.goals set target_value = 1, updated_at = now() where goal_id = %s", (goal_ids[1],))
         conn.commit()
     for day in (MOVE_FROM, MOVE_TO):
         build_warehouse(url, day, day + timedelta(days=1), as_of=AS_OF, progress=None)
