@@ -176,15 +176,15 @@ class Result:
 
 
 async def run_scenario(
-    name: str, port: int, requests: list[tuple[str, str | None]], max_seconds: float, warmup: int
+    name: str, port: int, requests: list[tuple[str, str | None]], max_seconds: float, warmup: int, concurrency: int
 ) -> Result:
-    """Send ``requests`` over CONCURRENCY connections (after ``warmup`` unmeasured ones), stop at ``max_seconds``."""
-    connections = [await HttpConnection.open(port) for _ in range(CONCURRENCY)]
+    """Send ``requests`` over ``concurrency`` connections after ``warmup`` unmeasured ones; stop at ``max_seconds``."""
+    connections = [await HttpConnection.open(port) for _ in range(concurrency)]
     latencies: list[float] = []
     errors = 0
-    queue = iter(requests)
-    for connection, (path, token) in zip(connections * (warmup // CONCURRENCY + 1), requests[:warmup], strict=False):
-        await connection.get(path, token)
+    for index, (path, token) in enumerate(requests[:warmup]):
+        await connections[index % concurrency].get(path, token)
+    queue = iter(requests[warmup:])
     began = time.perf_counter()
     deadline = began + max_seconds
 
@@ -238,27 +238,32 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000, help="measured requests per scenario (4000)")
     parser.add_argument("--seconds", type=float, default=20.0, help="time limit per scenario (20)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
+    parser.add_argument("--only", nargs="*", metavar="WORD", help="run only the rows whose name contains a WORD")
     args = parser.parse_args()
 
     url, first, last = prepare_database(args.users, args.days)
     port = free_port()
     server = start_server(url, port, args.workers)
     try:
-        print(
-            f"\n{args.users:,} users x {args.days} days, uvicorn with {args.workers} worker(s) on loopback,"
-            f" {CONCURRENCY} concurrent keep-alive clients, up to {args.requests:,} requests or"
-            f" {args.seconds:g} s per row; {os.cpu_count()} CPU cores shared with the database and the client\n"
-        )
-        print(
-            "| endpoint                 | requests |  p50 ms |  p95 ms |  p99 ms | mean ms |    req/s | errors |"
-            " p95 target   |"
-        )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-        for name, requests in scenarios(url, first, last, args.users).items():
-            warmup = 200
-            measured = requests[: warmup + args.requests]
-            result = asyncio.run(run_scenario(name, port, measured, args.seconds, warmup))
-            print(result.row(), flush=True)
+        runs = scenarios(url, first, last, args.users)
+        for concurrency, count in ((CONCURRENCY, args.requests), (1, min(args.requests, 500))):
+            print(
+                f"\n{args.users:,} users x {args.days} days, uvicorn with {args.workers} worker(s) on loopback,"
+                f" {concurrency} concurrent keep-alive client(s), up to {count:,} requests or"
+                f" {args.seconds:g} s per row; {os.cpu_count()} CPU cores shared with the database and the client\n"
+            )
+            print(
+                "| endpoint                 | requests |  p50 ms |  p95 ms |  p99 ms | mean ms |    req/s | errors |"
+                " p95 target   |"
+            )
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+            for name, requests in runs.items():
+                if args.only and not any(word in name for word in args.only):
+                    continue
+                warmup = 200
+                measured = requests[: warmup + count]
+                result = asyncio.run(run_scenario(name, port, measured, args.seconds, warmup, concurrency))
+                print(result.row(), flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
