@@ -15,20 +15,24 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from api.schemas import TimePeriod
 
-# The user and their local today.
+# The user and their local today (%(fallback_zone)s replaces a time-zone name PostgreSQL does not know).
 _ME = """
 me as (
     select
         u.user_id,
-        (now() at time zone u.timezone)::date as today
+        (now() at time zone coalesce(%(fallback_zone)s::text, u.timezone))::date as today
     from app.users as u
     where u.user_id = %(user_id)s
 )"""
+
+# What the marts use for a user whose time zone PostgreSQL does not know (stg_app__users.metric_timezone).
+FALLBACK_ZONE = "UTC"
 
 # A range ending today (%(days)s long) or between explicit dates.
 _RANGE_OF_DATES = """
@@ -299,8 +303,14 @@ PERIOD_UNITS: dict[str, tuple[str, str]] = {
 
 
 async def _one(conn: AsyncConnection[Any], query: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The one row of ``query``; for a user whose time zone is unknown, "today" is taken in UTC like the marts do."""
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query, params)
+        try:
+            await cur.execute(query, {**params, "fallback_zone": None})
+        except psycopg.errors.InvalidParameterValue as exc:
+            if "time zone" not in str(exc):
+                raise
+            await cur.execute(query, {**params, "fallback_zone": FALLBACK_ZONE})
         return await cur.fetchone()
 
 

@@ -43,6 +43,7 @@ NY = UUID("00000000-0000-4000-8000-000000000001")
 KTM = UUID("00000000-0000-4000-8000-000000000002")
 OTHER = UUID("00000000-0000-4000-8000-000000000003")
 EMPTY = UUID("00000000-0000-4000-8000-000000000004")
+UNKNOWN_ZONE = UUID("00000000-0000-4000-8000-000000000005")
 NY_ZONE = ZoneInfo("America/New_York")
 
 WORK = UUID("00000000-0000-4000-8000-0000000000c1")
@@ -183,6 +184,7 @@ def load(url: str) -> None:
                 (KTM, "ktm@example.com", "Asia/Kathmandu"),
                 (OTHER, "other@example.com", "UTC"),
                 (EMPTY, "empty@example.com", "Europe/Berlin"),
+                (UNKNOWN_ZONE, "mars@example.com", "Mars/Olympus_Mons"),  # the marts fall back to UTC
             ],
         )
         cur.executemany(

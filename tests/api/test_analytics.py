@@ -215,6 +215,14 @@ def test_quick_stats_of_a_user_without_data(client: TestClient, auth: Auth) -> N
     }
 
 
+def test_a_user_with_an_unknown_time_zone_gets_utc_days_like_the_marts(client: TestClient, auth: Auth) -> None:
+    body = get_ok(client, QUICK, dataset.UNKNOWN_ZONE, auth, date_range="7d")
+    today = datetime.now(UTC).date()
+    assert body["range"] == {"start_date": str(today - timedelta(days=6)), "end_date": str(today)}
+    dashboard = get_ok(client, DASHBOARD, dataset.UNKNOWN_ZONE, auth, period="monthly")
+    assert dashboard["range"]["start_date"] == str(today.replace(day=1))
+
+
 def test_uncategorized_can_be_the_top_category(client: TestClient, auth: Auth) -> None:
     body = get_ok(client, QUICK, dataset.NY, auth, start_date="2025-03-05", end_date="2025-03-05")
     assert body["top_category"] == {"category_id": None, "name": "Uncategorized", "minutes": 60}
