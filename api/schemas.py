@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 TargetType = Literal["minutes", "percentage", "task_count"]
@@ -27,9 +27,20 @@ MAX_DATE = date(2999, 12, 31)
 MAX_RANGE_DAYS = 366
 PG_INT_MAX = 2_147_483_647
 
+
+def _encodable(text: str) -> str:
+    """Refuse text that is not valid Unicode (lone surrogates from JSON escapes cannot be stored)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text (no lone surrogate escapes)") from exc
+    return text
+
+
 GoalName = Annotated[
     str,
     Field(min_length=1, max_length=200, pattern=r"^[^\x00]*[^\x00\s][^\x00]*$", examples=["Deep work"]),
+    AfterValidator(_encodable),
 ]
 
 GOAL_EXAMPLE: JsonDict = {

@@ -8,6 +8,7 @@ builds the same shape for checks made in the routes. A database error is a
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,8 +56,34 @@ async def _marts_missing(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _json_safe(value: Any) -> Any:
+    """``value`` with what JSON cannot carry (infinities, NaN, lone surrogates) turned into readable strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {str(_json_safe(k)): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return _json_safe(str(value))
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    # FastAPI's own handler, made safe for inputs JSON cannot echo (1e400, "\ud800"): never a 500.
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {key: _json_safe(error[key]) for key in ("type", "loc", "msg", "input", "ctx") if key in error}
+        for error in exc.errors()
+    ]
+    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": errors})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map database failures to 503 (unreachable, marts not built) and 422 (values it refused)."""
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(psycopg.errors.UndefinedTable, _marts_missing)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(psycopg.OperationalError, _database_unavailable)

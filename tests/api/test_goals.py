@@ -146,3 +146,21 @@ def test_a_token_of_an_unknown_user_is_refused(goals_client: TestClient, auth: A
     response = goals_client.post(GOALS, json=new_goal(), headers=auth(uuid.uuid4()))
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'{"name": "a\\ud800b", "target_type": "minutes", "target_value": 5, "time_period": "daily"}', "name"),
+        (b'{"name": "ok", "target_type": "minutes", "target_value": 1e400, "time_period": "daily"}', "target_value"),
+        (b'{"name": "ok", "target_type": "minutes", "target_value": NaN, "time_period": "daily"}', "target_value"),
+        (b'{"name": "ok", "target_type": "minutes", "target_value": 5, "time_period": "daily", "\\udfff": 1}', None),
+    ],
+)
+def test_inputs_json_cannot_echo_are_still_a_422(
+    goals_client: TestClient, auth: Auth, raw: bytes, field: str | None
+) -> None:
+    response = goals_client.post(GOALS, content=raw, headers={**auth(dataset.NY), "Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    if field is not None:
+        assert ("body", field) in fields_of(response)
