@@ -36,7 +36,7 @@ router = APIRouter(
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorMessage, "description": "No goal with this id belongs to the caller."}
 }
-GOAL_NOT_FOUND = "goal not found"
+GOAL_NOT_FOUND = "goal_id: no goal with this id"
 
 
 async def _require_user(conn: Connection, user_id: UUID) -> None:
