@@ -149,12 +149,16 @@ def build_warehouse(
     full_refresh: bool = False,
     progress: Callable[[str], None] | None = print,
 ) -> float:
-    """One ``dbt build`` of local dates ``[start, end)`` (default all history) against ``url``; seconds taken."""
+    """One ``dbt build`` of local dates ``[start, end)`` (default all history) against ``url``; seconds taken.
+
+    dbt's unit tests check the SQL logic, not the data, so routine builds skip them
+    (tests/warehouse/test_build.py runs them); data tests run on every build.
+    """
     try:
         dbt_vars = build_vars(start, end, as_of)
     except ValueError as exc:
         raise DbtBuildError(str(exc)) from exc
-    args = ["build", "--full-refresh"] if full_refresh else ["build"]
+    args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else [])]
     began = time.perf_counter()
     run_dbt(args, url, dbt_vars, progress)
     return time.perf_counter() - began
