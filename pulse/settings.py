@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pulse import REPO_ROOT
@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     api_statement_timeout_ms: int = Field(
         default=15000, ge=0, description="statement_timeout of API queries (0: none)."
     )
+
+    @field_validator("jwt_audience", "jwt_issuer", mode="before")
+    @classmethod
+    def empty_means_unset(cls, value: object) -> object:
+        """An empty variable (``PULSE_JWT_AUDIENCE=``, as compose passes an unset one) means "not checked"."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def refuse_placeholder_secret(self) -> "Settings":

@@ -133,6 +133,14 @@ def test_tokens_round_trip_and_check_audience_and_issuer() -> None:
             user_id_from_token(other, settings)
 
 
+def test_empty_audience_and_issuer_variables_mean_unchecked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULSE_JWT_AUDIENCE", "")
+    monkeypatch.setenv("PULSE_JWT_ISSUER", " ")
+    settings = Settings(env="test", jwt_secret="s" * 40)
+    assert (settings.jwt_audience, settings.jwt_issuer) == (None, None)
+    assert user_id_from_token(mint_token(dataset.NY, settings), settings) == dataset.NY
+
+
 def test_small_clock_skew_is_tolerated(api_settings: Settings) -> None:
     just_expired = mint_token(dataset.NY, api_settings, expires_in=-5)
     assert user_id_from_token(just_expired, api_settings) == dataset.NY
