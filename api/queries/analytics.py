@@ -149,16 +149,29 @@ streak as (
     where completed_days.date = s.end_date - (completed_days.position - 1)::int
 ),
 
+builds_in_range as materialized (
+    select
+        l.start_date,
+        l.end_date,
+        l.built_at
+    from analytics.mart_build_log as l
+    inner join rng
+        on
+            (l.start_date is null or l.start_date <= rng.end_date)
+            and (l.end_date is null or l.end_date > rng.start_date)
+),
+
+-- The range is as fresh as its stalest day; a day is as fresh as the latest build that covered it.
 freshness as (
     select case when bool_and(built.built_at is not null) then min(built.built_at) end as data_as_of
     from rng
     cross join generate_series(rng.start_date, rng.end_date, interval '1 day') as g (day)
     left join lateral (
-        select max(l.built_at) as built_at
-        from analytics.mart_build_log as l
+        select max(b.built_at) as built_at
+        from builds_in_range as b
         where
-            (l.start_date is null or l.start_date <= g.day::date)
-            and (l.end_date is null or l.end_date > g.day::date)
+            (b.start_date is null or b.start_date <= g.day::date)
+            and (b.end_date is null or b.end_date > g.day::date)
     ) as built on true
 )"""
 
@@ -259,7 +272,7 @@ select {_TOTALS_COLUMNS},
     for by_category, daily in ((False, _DAILY_ALL), (True, _DAILY_ONE_CATEGORY))
 }
 
-_FRESHNESS_ONLY = _TOTALS[_TOTALS.index("freshness as (") :]
+_FRESHNESS_ONLY = _TOTALS[_TOTALS.index("builds_in_range as materialized (") :]
 
 GOAL_PROGRESS_SQL = f"""with {_ME},{_RANGE_OF_PERIOD},
 {_FRESHNESS_ONLY}
@@ -271,12 +284,10 @@ EXPORT_META_SQL = f"""with {_ME},
 rng as (select me.user_id, %(start_date)s::date as start_date, %(end_date)s::date as end_date from me),
 {_FRESHNESS_ONLY},
 builds as (
-    select max(l.built_at) as last_built_at, count(*) as build_count
-    from analytics.mart_build_log as l
-    cross join rng
-    where
-        (l.start_date is null or l.start_date <= rng.end_date)
-        and (l.end_date is null or l.end_date > rng.start_date)
+    select
+        max(b.built_at) as last_built_at,
+        count(*) as build_count
+    from builds_in_range as b
 )
 select f.data_as_of, b.last_built_at, b.build_count
 from rng
