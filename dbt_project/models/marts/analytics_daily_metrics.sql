@@ -22,7 +22,9 @@ with users as (
 ),
 
 pieces as (
-    select * from {{ scheduled_slot_pieces_by_local_day() }} as scheduled_slot_pieces
+    select *
+    from {{ ref('int_scheduled_slot_pieces') }}
+    where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
 ),
 
 events as (

@@ -15,7 +15,9 @@
 {#- Per user, local date and category (null = uncategorized): rebuilt for [start_date, end_date) by delete + insert. -#}
 
 with pieces as (
-    select * from {{ scheduled_slot_pieces_by_local_day() }} as scheduled_slot_pieces
+    select *
+    from {{ ref('int_scheduled_slot_pieces') }}
+    where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
 ),
 
 events as (

@@ -27,7 +27,8 @@ from (
         user_id,
         task_id,
         date
-    from {{ scheduled_slot_pieces_by_local_day() }} as scheduled_slot_pieces
+    from {{ ref('int_scheduled_slot_pieces') }}
+    where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
     union all
     select
         user_id,

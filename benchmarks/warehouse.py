@@ -1,0 +1,198 @@
+"""Benchmark of the warehouse build: full build, ranged builds against history, and the engine's floor.
+
+Seeds databases of its own (``pulse_bench_wh_<days>d``, dropped afterwards unless
+``--keep``) with ``pulse seed`` (10,000 users by default) and prints one table:
+
+- the full build of ``--days`` days of history (``dbt build --full-refresh``, all history);
+- a 2-day ranged build after it (the last two seeded local dates, incremental);
+- the same 2-day build on databases seeded with each ``--histories`` length (it should
+  not grow with history: the parsed-slot tables are incremental and indexed);
+- the floor: one hand-written SQL statement (``benchmarks/sql/daily_metrics_floor.sql``)
+  computing the same daily metrics from the app tables, whose rows are checked equal
+  to ``analytics.analytics_daily_metrics``.
+
+Figures are medians of ``--runs`` runs (the full build: of ``--full-runs``).
+
+    python -m benchmarks.warehouse [--users 10000] [--days 90] [--histories 30,365] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+FLOOR_SQL = Path(__file__).parent / "sql" / "daily_metrics_floor.sql"
+MART_COLUMNS = (
+    "user_id, date, total_scheduled_minutes, focus_minutes, focus_available_minutes, completed_tasks_count,"
+    " tasks_due_count, tasks_due_completed_count, category_minutes"
+)
+
+
+@dataclass
+class Row:
+    """One line of the result table."""
+
+    label: str
+    seconds: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        """Median of the runs."""
+        return statistics.median(self.seconds)
+
+
+def say(line: str) -> None:
+    """A progress line, at once."""
+    print(line, flush=True)
+
+
+def timed(runs: int, action: Callable[[], object]) -> list[float]:
+    """Seconds taken by each of ``runs`` runs of ``action``."""
+    seconds = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        action()
+        seconds.append(time.perf_counter() - began)
+    return seconds
+
+
+def seeded_database(server: str, users: int, days: int, end: date) -> str:
+    """A new database ``pulse_bench_wh_<days>d`` with ``users`` users x ``days`` days ending at ``end``."""
+    from pulse.database import with_database
+    from pulse.schema import init_database
+    from pulse.seed import SeedPlan, seed_database
+
+    name = f"pulse_bench_wh_{days}d"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = with_database(server, name)
+    init_database(url)
+    plan = SeedPlan(users=users, days=days, start=end - timedelta(days=days - 1), seed=42)
+    say(f"seeding {name}: {users:,} users x {days} days ({plan.start} to {plan.end})")
+    report = seed_database(url, plan, replace=True, workers=2)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("vacuum analyze")
+    rows = ", ".join(f"{table} {count:,}" for table, count in report.rows.items())
+    say(f"seeded {name} in {report.total_seconds:.0f} s: {rows}")
+    return url
+
+
+def drop(server: str, url: str) -> None:
+    """Drop the database of ``url``."""
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def build(url: str, start: date | None = None, end: date | None = None, full_refresh: bool = False) -> None:
+    """One warehouse build (quiet)."""
+    from pulse.dbt import build_warehouse
+
+    build_warehouse(url, start, end, full_refresh=full_refresh, progress=None)
+
+
+def floor_query(url: str) -> None:
+    """The hand-written statement, materialized (as the marts are), then dropped."""
+    with psycopg.connect(url) as conn:
+        conn.execute("drop table if exists daily_metrics_floor")
+        conn.execute(sql.SQL("create temp table daily_metrics_floor as {}").format(sql.SQL(FLOOR_SQL.read_text())))
+
+
+def floor_matches_mart(url: str) -> str:
+    """'rows equal' when the floor statement's rows are the mart's, else how many differ."""
+    with psycopg.connect(url) as conn:
+        conn.execute(sql.SQL("create temp table daily_metrics_floor as {}").format(sql.SQL(FLOOR_SQL.read_text())))
+        only_floor = conn.execute(
+            f"select count(*) from (select * from daily_metrics_floor"
+            f" except select {MART_COLUMNS} from analytics.analytics_daily_metrics) as d"
+        ).fetchone()
+        only_mart = conn.execute(
+            f"select count(*) from (select {MART_COLUMNS} from analytics.analytics_daily_metrics"
+            f" except select * from daily_metrics_floor) as d"
+        ).fetchone()
+        total = conn.execute("select count(*) from daily_metrics_floor").fetchone()
+    differing = (only_floor[0] if only_floor else 0) + (only_mart[0] if only_mart else 0)
+    count = total[0] if total else 0
+    return f"{count:,} rows, equal to the mart" if differing == 0 else f"{differing:,} rows differ from the mart!"
+
+
+def ranged_builds(url: str, last_day: date, runs: int) -> list[float]:
+    """Timings of ``runs`` builds of the last two local dates."""
+    start = last_day - timedelta(days=1)
+    return timed(runs, lambda: build(url, start, last_day + timedelta(days=1)))
+
+
+def main() -> None:
+    """Seed, build, time and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=90, help="history of the main database (90)")
+    parser.add_argument("--histories", default="30,365", help="other history lengths for the 2-day build")
+    parser.add_argument("--runs", type=int, default=3, help="runs per ranged build and floor (median)")
+    parser.add_argument("--full-runs", type=int, default=1, help="runs of the full build (median)")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    args = parser.parse_args()
+
+    from pulse.database import database_url
+
+    server = database_url()
+    last_day = date.today()
+    histories = [int(days) for days in args.histories.split(",") if days.strip()]
+    rows: list[Row] = []
+
+    url = seeded_database(server, args.users, args.days, last_day)
+    try:
+        say("first full build (parses every slot) ...")
+        build(url, full_refresh=True)
+        full = Row(f"full build, {args.days} days (dbt build --full-refresh)")
+        full.seconds = timed(args.full_runs, lambda: build(url, full_refresh=True))
+        say(f"full build: {full.median:.1f} s")
+        floor = Row(f"floor: one SQL statement, {args.days} days")
+        floor.note = floor_matches_mart(url)
+        floor.seconds = timed(args.runs, lambda: floor_query(url))
+        say(f"floor: {floor.median:.1f} s ({floor.note})")
+        full.note = f"{full.median / floor.median:.2f} x floor (target <= 1.5)"
+        ranged = Row(f"2-day build, {args.days} days of history")
+        ranged.seconds = ranged_builds(url, last_day, args.runs)
+        say(f"2-day build: {ranged.median:.1f} s")
+        rows += [full, floor, ranged]
+    finally:
+        if not args.keep:
+            drop(server, url)
+
+    for days in histories:
+        history_url = seeded_database(server, args.users, days, last_day)
+        try:
+            say(f"full build of {days} days (to fill the incremental tables) ...")
+            began = time.perf_counter()
+            build(history_url, full_refresh=True)
+            say(f"full build of {days} days: {time.perf_counter() - began:.1f} s")
+            row = Row(f"2-day build, {days} days of history")
+            row.seconds = ranged_builds(history_url, last_day, args.runs)
+            say(f"2-day build with {days} days of history: {row.median:.1f} s")
+            rows.append(row)
+        finally:
+            if not args.keep:
+                drop(server, history_url)
+
+    width = max(len(row.label) for row in rows)
+    print()
+    print(f"warehouse benchmark: {args.users:,} users; medians of {args.runs} runs (full build: {args.full_runs})")
+    print(f"{'measure':<{width}}  {'median s':>9}  {'runs s':<24}  note")
+    for row in rows:
+        runs = ", ".join(f"{s:.1f}" for s in row.seconds)
+        print(f"{row.label:<{width}}  {row.median:>9.1f}  {runs:<24}  {row.note}")
+
+
+if __name__ == "__main__":
+    main()

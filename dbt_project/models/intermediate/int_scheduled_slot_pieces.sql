@@ -1,0 +1,29 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        tags=['daily'],
+        pre_hook="{{ delete_built_date_range() }}",
+        indexes=[
+            {'columns': ['user_id', 'date']},
+            {'columns': ['date']},
+        ],
+    )
+}}
+
+{#-
+    The valid slots of counted tasks cut into one piece per local day they overlap (user's current
+    zone), for the built range [start_date, end_date): computed once per build and read by the three
+    date-partitioned marts. Rebuilt by delete + insert over the range like them (tag daily).
+-#}
+
+select
+    user_id,
+    task_id,
+    category_id,
+    task_updated_at,
+    date,
+    piece_start,
+    piece_end,
+    minutes
+from {{ scheduled_slot_pieces_by_local_day() }} as pieces
