@@ -222,14 +222,15 @@ class Writer:
         status: str | None = None,
         completed_at: datetime | None = None,
         deleted_at: datetime | None = None,
+        may_delete: bool = True,
     ) -> uuid.UUID:
-        """Add a task; status drawn at random unless given."""
+        """Add a task; status drawn at random unless given; soft-deleted now and then when ``may_delete``."""
         rng = self.rng
         if status is None:
             status = rng.choices(["pending", "scheduled", "completed", "cancelled"], [2, 4, 4, 1])[0]
         if status == "completed" and completed_at is None and rng.random() < 0.9:
             completed_at = AS_OF - timedelta(minutes=rng.randrange(60 * 24 * 300))
-        if deleted_at is None and rng.random() < 0.08:
+        if deleted_at is None and may_delete and rng.random() < 0.08:
             deleted_at = AS_OF - timedelta(days=1)
         task_id = self.new_id()
         self.tasks.append(
@@ -492,7 +493,8 @@ def add_rounding_user(writer: Writer) -> None:
 
     def minutes_task(day: date, minutes: int, category: uuid.UUID | None, hour: int = 9) -> None:
         start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-        writer.task(user_id, category, [writer.slot(start, start + timedelta(minutes=minutes))], status="scheduled")
+        slots = [writer.slot(start, start + timedelta(minutes=minutes))]
+        writer.task(user_id, category, slots, status="scheduled", may_delete=False)
 
     # 2025-10-13 (Mon): 1 of 8 minutes is work = 12.5 % -> 13; 2025-10-14: 1 of 200 = 0.5 % -> 1;
     # 2025-10-15: 5 of 200 = 2.5 % -> 3; week 2025-10-13: 201 minutes + 0 more -> target 20000 gives 1.005 -> 1.01.
@@ -529,7 +531,9 @@ def add_rounding_user(writer: Writer) -> None:
     writer.goal(user_id, "minutes", 40, "weekly", year_end, work)
     writer.goal(user_id, "percentage", 50, "monthly", year_end, work)
     # Monthly task counts in November (30 days, 5 elapsed): 1 completed; target 6 expects 1 -> on_track.
-    writer.task(user_id, work, [], status="completed", completed_at=datetime(2025, 11, 1, 0, 0, tzinfo=UTC))
+    writer.task(
+        user_id, work, [], status="completed", completed_at=datetime(2025, 11, 1, 0, 0, tzinfo=UTC), may_delete=False
+    )
     for target in (6, 7, 8, 1):
         writer.goal(user_id, "task_count", target, "monthly", datetime(2025, 11, 1, tzinfo=UTC), work)
     # Percentage goal with pace: current-period expectation is the target itself.

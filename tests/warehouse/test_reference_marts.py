@@ -13,6 +13,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,23 @@ def test_adversarial_data_is_as_hard_as_promised(warehouse: Built) -> None:
     }
     assert sum(f.focus_minutes for f in expected.daily.values()) > 0
     assert any(f.tasks_due_completed_count for f in expected.daily.values())
+    # Exact edges that floating point or a strict comparison would get wrong.
+    ties = [
+        s
+        for s in expected.goals.values()
+        if s.achieved_value is not None and (Fraction(100 * s.achieved_value, s.target_value) * 100).denominator == 2
+    ]
+    assert len(ties) >= 3, "percent_complete ties (x.xx5) exercise rounding half away from zero"
+    edges = {"on_track": 0, "at_risk": 0}
+    for snap in expected.goals.values():
+        utc_user = zones[snap.user_id] == "UTC"
+        if utc_user and snap.status in edges and snap.target_type != "percentage" and snap.achieved_value is not None:
+            today = AS_OF.date()
+            days = (snap.period_end - snap.period_start).days + 1
+            pace = Fraction(snap.target_value * ((today - snap.period_start).days + 1), days)
+            bound = pace if snap.status == "on_track" else Fraction(4, 5) * pace
+            edges[snap.status] += snap.achieved_value == bound
+    assert edges["on_track"] >= 1 and edges["at_risk"] >= 1, edges
 
 
 def test_seed_part_is_not_empty(warehouse: Built) -> None:
