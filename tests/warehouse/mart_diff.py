@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -203,21 +200,6 @@ def invalid_slot_diffs(conn: psycopg.Connection[Any], expected: ref.Reference) -
     return diffs
 
 
-def reason_mapping(conn: psycopg.Connection[Any], expected: ref.Reference) -> dict[str, set[str]]:
-    """Mart reason -> the reference reasons that apply to all its slots (for reports)."""
-    acceptable = {
-        key_of(s.source, s.user_id, s.task_id, s.date, s.slot_json): s.reasons for s in expected.invalid_slots
-    }
-    mapping: dict[str, set[str]] = {}
-    for r in rows(conn, "select user_id, source, task_id, date, slot, reason from analytics.invalid_slots"):
-        reasons = acceptable.get(
-            key_of(r["source"], r["user_id"], r["task_id"], r["date"], ref.canonical_json(r["slot"]))
-        )
-        if reasons is not None:
-            mapping[r["reason"]] = set(reasons) if r["reason"] not in mapping else mapping[r["reason"]] & reasons
-    return mapping
-
-
 def checksum(conn: psycopg.Connection[Any], table: str, exclude: tuple[str, ...] = ("updated_at", "taken_at")) -> str:
     """md5 of every row of ``table`` in a total order, without build timestamps."""
     schema, name = table.split(".")
@@ -247,21 +229,3 @@ MARTS = (
     "analytics.goal_progress_snapshots",
     "analytics.invalid_slots",
 )
-
-
-@contextmanager
-def scratch_database(server_url: str, label: str) -> Iterator[str]:
-    """A new database of its own (``pulse db init`` applied), dropped afterwards."""
-    from pulse.database import with_database
-    from pulse.schema import init_database
-
-    name = f"pulse_t_{re.sub(r'[^a-z0-9]+', '_', label.lower())[-24:]}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = with_database(server_url, name)
-    try:
-        init_database(url)
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
