@@ -151,3 +151,28 @@ def test_seed_part_is_not_empty(warehouse: Built) -> None:
     assert sum(f.focus_minutes for f in seed_days) > 0
     assert sum(f.tasks_due_count for f in seed_days) > 0
     assert any(s.user_id in {uuid.UUID(u) for u in seed} for s in expected.goals.values())
+
+
+def test_python_and_postgres_share_the_time_zone_rules(warehouse: Built) -> None:
+    """Python's zoneinfo and the server agree on every day window used (else a mismatch above is the tz database's).
+
+    This checks the environment, not the marts: it compares the reference's day boundaries with
+    PostgreSQL's ``timestamp AT TIME ZONE`` for each user's zone and day that has figures.
+    """
+    with psycopg.connect(warehouse.url) as conn:
+        zones = dict(conn.execute("select user_id, timezone from app.users").fetchall())
+        pairs = sorted(
+            {
+                (zones[user_id], day)
+                for user_id, day in warehouse.expected.daily
+                if ref.zone(zones[user_id]).key == zones[user_id]
+            }
+        )
+        rows = conn.execute(
+            "select z, d, extract(epoch from (d::timestamp at time zone z))::bigint / 60"
+            " from unnest(%s::text[], %s::date[]) as p(z, d)",
+            ([z for z, _ in pairs], [d for _, d in pairs]),
+        ).fetchall()
+    assert len(rows) > 500
+    differing = [(z, d, ref.day_window(d, z)[0], pg) for z, d, pg in rows if ref.day_window(d, z)[0] != pg]
+    assert not differing, f"zoneinfo and PostgreSQL disagree on {len(differing)} midnights, e.g. {differing[:5]}"
