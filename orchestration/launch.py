@@ -49,6 +49,27 @@ class RunSummary:
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     failure: str | None = None
+    partitions: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _error_line(error: Any) -> str:
+    """One line saying what failed: dbt's own errors when dagster-dbt parsed them, else the root cause."""
+    while error is not None and getattr(error, "cause", None) is not None and "Errors parsed" not in error.message:
+        error = error.cause  # Dagster wraps the op's exception: the innermost one says what happened
+    text = str(getattr(error, "message", "") or "step failed")
+    # dagster-dbt lists dbt's own errors after this marker: they name the failed model or test.
+    text = text.split("Errors parsed from dbt logs:", 1)[-1]
+    return " ".join(text.split())
+
+
+def _flush_partitions(summary: RunSummary) -> list[str]:
+    """One line per asset whose date partitions were materialized since the last flush."""
+    lines = [
+        f"materialized {key} for {len(parts)} dates ({min(parts)} to {max(parts)})"
+        for key, parts in summary.partitions.items()
+    ]
+    summary.partitions.clear()
+    return lines
 
 
 def _describe(event: Any, summary: RunSummary) -> str | None:
@@ -58,21 +79,19 @@ def _describe(event: Any, summary: RunSummary) -> str | None:
     if kind == DagsterEventType.STEP_START:
         return f"step {event.step_key} started"
     if kind == DagsterEventType.STEP_SUCCESS:
-        return f"step {event.step_key} succeeded"
+        return "\n  ".join([*_flush_partitions(summary), f"step {event.step_key} succeeded"])
     if kind == DagsterEventType.STEP_FAILURE:
-        error = getattr(data, "error", None)
-        text = str(getattr(error, "message", "") or "step failed")
-        # dagster-dbt lists dbt's own errors after this marker: they name the failed model or test.
-        text = text.split("Errors parsed from dbt logs:", 1)[-1]
-        message = " ".join(text.split())
+        message = _error_line(getattr(data, "error", None))
         summary.failure = summary.failure or f"step {event.step_key} failed: {message[:400]}"
-        return summary.failure
+        return "\n  ".join([*_flush_partitions(summary), summary.failure])
     if kind == DagsterEventType.ASSET_MATERIALIZATION:
         summary.materializations += 1
         materialization = event.asset_materialization
         key = materialization.asset_key.to_user_string()
-        partition = f" [{materialization.partition}]" if materialization.partition else ""
-        return f"materialized {key}{partition}"
+        if materialization.partition:  # one event per date: summed up per asset when the step ends
+            summary.partitions.setdefault(key, []).append(materialization.partition)
+            return None
+        return f"materialized {key}"
     if kind == DagsterEventType.ASSET_CHECK_EVALUATION:
         name = f"{data.asset_check_key.name} on {data.asset_key.to_user_string()}"
         if data.passed:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from pulse.database import DatabaseError
@@ -135,24 +136,70 @@ def _build_as_of(text: str) -> datetime:
 
 
 def cmd_build(args: argparse.Namespace) -> None:
-    """Build the warehouse (dbt build): rebuild users' local dates START..END (both inclusive) and goal progress."""
+    """Build the warehouse in a Dagster run: rebuild local dates START..END (both inclusive) and goal progress."""
+    from orchestration.project import prepare_manifest
     from pulse.database import database_url, mask_password
-    from pulse.dbt import DbtBuildError, build_warehouse
 
     start = _build_date("--start", args.start) if args.start else None
     last = _build_date("--end", args.end) if args.end else None
     if start is not None and last is not None and last < start:
         raise CommandError(f"--end {last.isoformat()} is before --start {start.isoformat()}")
     as_of = _build_as_of(args.as_of) if args.as_of else None
-    end = last + timedelta(days=1) if last is not None else None  # dbt's end_date is exclusive
     url = database_url()
+    _prepare_dagster(prepare_manifest)
+    from orchestration.launch import RunFailed, build_range
+    from orchestration.partitions import first_partition_date, last_partition_date
+
+    first, final = first_partition_date(), last_partition_date()
+    for option, day in (("--start", start), ("--end", last)):
+        if day is not None and not first <= day <= final:
+            raise CommandError(f"{option} {day.isoformat()} is outside the daily partitions {first} to {final}")
     scope = f"local dates {start or 'first'} to {last or 'last'}" if start or last else "all history"
     print(f"building the warehouse ({scope}) in {mask_password(url)}", flush=True)
+    began = time.perf_counter()
     try:
-        seconds = build_warehouse(url, start, end, as_of, full_refresh=args.full_refresh, progress=_say)
-    except DbtBuildError as exc:
+        summary = build_range(start or first, last or final, as_of, args.full_refresh, progress=_say)
+    except (RunFailed, ValueError) as exc:
         raise CommandError(str(exc)) from exc
-    print(f"built the warehouse ({scope}) in {seconds:.1f} s")
+    print(f"built the warehouse ({scope}) in {time.perf_counter() - began:.1f} s (Dagster run {summary.run_id})")
+
+
+def _prepare_dagster(prepare_manifest: Callable[[], object]) -> None:
+    """Point Dagster at Pulse's instance and make sure the dbt manifest is current, or say what failed."""
+    from orchestration.instance import ensure_dagster_home
+
+    ensure_dagster_home()
+    try:
+        prepare_manifest()
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def cmd_refresh(args: argparse.Namespace) -> None:
+    """Do what the change sensor does, once: rebuild the dates changed source rows touch (Dagster runs)."""
+    from orchestration.project import prepare_manifest
+    from pulse.database import database_url, mask_password
+
+    url = database_url()
+    _prepare_dagster(prepare_manifest)
+    from orchestration.launch import RunFailed, refresh
+
+    print(f"looking for source changes in {mask_password(url)}", flush=True)
+    try:
+        summaries = refresh(progress=_say)
+    except RunFailed as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"refreshed: {len(summaries)} runs")
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Start the Dagster UI (webserver and daemon) for Pulse; Ctrl-C stops both."""
+    from orchestration.ui import run_ui
+
+    try:
+        return run_ui(args.host, args.port, progress=_say)
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def _api_settings() -> Settings:
@@ -259,6 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-refresh", action="store_true", help="drop and rebuild the tables (parsed slots included)"
     )
     build.set_defaults(handler=cmd_build)
+
+    refresh = commands.add_parser("refresh", help=cmd_refresh.__doc__, description=cmd_refresh.__doc__)
+    refresh.set_defaults(handler=cmd_refresh)
+
+    ui = commands.add_parser("ui", help=cmd_ui.__doc__, description=cmd_ui.__doc__)
+    ui.add_argument("--host", default="127.0.0.1", help="address the webserver listens on (127.0.0.1)")
+    ui.add_argument("--port", type=int, default=3000, help="port of the webserver (3000)")
+    ui.set_defaults(handler=cmd_ui)
 
     serve = commands.add_parser("serve", help=cmd_serve.__doc__, description=cmd_serve.__doc__)
     serve.add_argument("--host", help="address to listen on (PULSE_API_HOST, default 127.0.0.1)")

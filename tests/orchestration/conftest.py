@@ -5,6 +5,8 @@ load; production builds it ahead, never on import), so test modules import
 ``orchestration.definitions`` inside fixtures, not at the top.
 """
 
+import contextlib
+import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -15,18 +17,22 @@ from typing import Any
 
 import psycopg
 import pytest
+import yaml
 from dagster import DagsterInstance, instance_for_test
 from psycopg import sql
 
 from orchestration.instance import local_instance_config
+from pulse.cli import main
 from pulse.database import with_database
 from pulse.schema import init_database
 from pulse.seed import SeedPlan, seed_database
+from pulse.settings import get_settings
 
 USER_UTC = "00000000-0000-4000-8000-0000000000a1"  # UTC; its tasks move and get deleted
 USER_MOVER = "00000000-0000-4000-8000-0000000000a2"  # UTC until a test moves it to UTC+14
 TASK_MONDAY = "00000000-0000-4000-8000-0000000000b1"
 TASK_TUESDAY = "00000000-0000-4000-8000-0000000000b2"
+AS_OF = "2026-01-05T12:00:00Z"
 BURST_TASKS = [f"00000000-0000-4000-8000-0000000000c{n}" for n in range(7)]
 
 
@@ -38,6 +44,8 @@ class Warehouse:
     first: date
     last: date
     monday: date  # Monday of last week: TASK_MONDAY's date, and the first of the mover's five days
+    dagster_home: Path  # the instance `pulse build` recorded the build in
+    build_output: str  # what `pulse build` printed
 
 
 def _slot(day: date, hour: int, minutes: int = 60) -> dict[str, str]:
@@ -79,8 +87,8 @@ def dbt_manifest() -> Path:
 
 
 @pytest.fixture(scope="package")
-def warehouse(server_url: str, dbt_manifest: Path) -> Iterator[Warehouse]:
-    """A database of its own: a small seed plus known rows, every model built for the last weeks in one run."""
+def warehouse(server_url: str, dbt_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """A database of its own: a small seed plus known rows, every model built for the last weeks by `pulse build`."""
     name = f"pulse_t_orchestration_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
@@ -91,25 +99,28 @@ def warehouse(server_url: str, dbt_manifest: Path) -> Iterator[Warehouse]:
         monday = today - timedelta(days=today.weekday() + 7)
         seed_database(url, SeedPlan(users=3, days=14, start=today - timedelta(days=12), seed=5), workers=1)
         insert_known_rows(url, monday)
+        with psycopg.connect(url) as conn:  # the seed's synthetic timestamps reach into tomorrow: none after now
+            for table in ("users", "categories", "tasks", "user_calendar_days", "goals"):
+                conn.execute(
+                    f"update app.{table} set updated_at = now() - interval '1 minute' where updated_at > now()"
+                )
         first, last = monday - timedelta(days=7), today + timedelta(days=2)
-        from orchestration.definitions import build_definitions
-        from orchestration.launch import execute_followed
-        from orchestration.partitions import partition_range_tags
-
-        with instance_for_test(overrides=local_instance_config()) as instance:
-            summary = execute_followed(
-                instance, build_definitions(url), "warehouse_job", partition_range_tags(first, last), progress=_quiet
-            )
-        assert summary.success, summary.failure
-        yield Warehouse(url, first, last, monday)
+        # The build is `pulse build` itself, on a Dagster home of its own (test_cli.py reads its run back).
+        home = tmp_path_factory.mktemp("dagster_home")
+        (home / "dagster.yaml").write_text(yaml.safe_dump(local_instance_config()))
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("DAGSTER_HOME", str(home))
+            env.setenv("DATABASE_URL", url)
+            get_settings.cache_clear()
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
+                code = main(["build", "--start", first.isoformat(), "--end", last.isoformat(), "--as-of", AS_OF])
+            get_settings.cache_clear()
+        assert code == 0, output.getvalue()[-3000:]
+        yield Warehouse(url, first, last, monday, home, output.getvalue())
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-
-
-def _quiet(line: str) -> None:
-    """Progress sink of fixtures (pytest shows captured output on failure)."""
-    print(line)
 
 
 @pytest.fixture

@@ -1,0 +1,95 @@
+"""`pulse build` and `pulse refresh` go through Dagster: their runs, ranges and check results are in the instance."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+
+from orchestration.instance import local_instance_config
+from pulse.cli import main
+from pulse.settings import get_settings
+from tests.orchestration.conftest import BURST_TASKS, Warehouse
+
+START = "dagster/asset_partition_range_start"
+END = "dagster/asset_partition_range_end"
+
+
+@pytest.fixture
+def cli_instance(warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The CLI pointed at the test warehouse and at a Dagster home of its own with Pulse's local instance config."""
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(local_instance_config()))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", warehouse.url)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_pulse_build_is_a_dagster_run_with_its_range_and_check_results(warehouse: Warehouse) -> None:
+    """The package's warehouse was built by `pulse build` (conftest.py): its run is in that Dagster instance."""
+    first, last = warehouse.first, warehouse.last
+    assert f"built the warehouse (local dates {first} to {last})" in warehouse.build_output
+    assert "check passed:" in warehouse.build_output
+
+    with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
+        (run,) = instance.get_runs()
+        assert run.status == DagsterRunStatus.SUCCESS
+        assert run.job_name == "warehouse_job"
+        assert (run.tags[START], run.tags[END]) == (first.isoformat(), last.isoformat())
+        assert run.tags["pulse/as_of"] == "2026-01-05T12:00:00+00:00"
+        checks = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+        results = [r.event_log_entry.dagster_event.event_specific_data for r in checks]
+        assert len(results) > 0
+        assert all(result.passed for result in results)
+        assert {result.asset_key.to_user_string() for result in results} >= {"analytics/analytics_daily_metrics"}
+        steps = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_START).records
+        assert sorted(r.event_log_entry.step_key for r in steps).count("daily_dbt_models") == 1
+    with psycopg.connect(warehouse.url) as conn:
+        builds = conn.execute("select start_date, end_date from analytics.mart_build_log").fetchall()
+    assert builds == [(first, last + timedelta(days=1))]  # the whole range in one dbt invocation
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2026-03-10", "--end", "2026-03-01"], "is before --start"),
+        (["--start", "2019-01-01", "--end", "2019-01-02"], "outside the daily partitions"),
+        (["--start", "2026-02-30"], "not a date"),
+        (["--start", "2026-03-01", "--as-of", "2026-03-01T12:00"], "needs a UTC offset"),
+    ],
+)
+def test_pulse_build_refuses_bad_options_in_one_line(
+    cli_instance: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["build", *args]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("pulse: error: ") and message in err[0]
+
+
+def test_pulse_refresh_runs_what_the_sensor_asks_for_once(
+    warehouse: Warehouse, cli_instance: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["refresh"]) == 0  # first evaluation: the cursor starts at the latest build
+    with psycopg.connect(warehouse.url) as conn:
+        conn.execute(
+            "update app.tasks set title = 'renamed', updated_at = now() - interval '3 s' where task_id = %s",
+            (BURST_TASKS[1],),
+        )
+    assert main(["refresh"]) == 0
+    out = capsys.readouterr().out
+    assert "run of daily_marts_job" in out
+    assert main(["refresh"]) == 0
+    assert "nothing to do" in capsys.readouterr().out  # the stored cursor moved past the change
+
+    with DagsterInstance.from_config(str(cli_instance)) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1, [(r.job_name, r.tags) for r in runs]
+        assert runs[0].status == DagsterRunStatus.SUCCESS
+        assert runs[0].tags["pulse/trigger"] == "change"
+        assert runs[0].tags["dagster/sensor_name"] == "source_change_sensor"
+        task_date = (warehouse.monday + timedelta(days=2)).isoformat()  # BURST_TASKS[1]'s only date
+        assert (runs[0].tags[START], runs[0].tags[END]) == (task_date, task_date)
