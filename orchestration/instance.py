@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]
+import yaml  # type: ignore[import-untyped,unused-ignore]
 from dagster import DagsterInstance
 
 from pulse import REPO_ROOT
