@@ -28,7 +28,9 @@ pieces as (
 ),
 
 events as (
-    select * from {{ task_events_by_local_day() }} as task_events
+    select *
+    from {{ ref('int_task_day_events') }}
+    where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
 ),
 
 focus as (

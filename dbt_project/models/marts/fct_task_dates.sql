@@ -34,5 +34,6 @@ from (
         user_id,
         task_id,
         date
-    from {{ task_events_by_local_day() }} as task_events
+    from {{ ref('int_task_day_events') }}
+    where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
 ) as contributions
