@@ -1,19 +1,20 @@
 """Benchmark of the warehouse build: full build, ranged builds against history, and the engine's floor.
 
-Seeds databases of its own (``pulse_bench_wh_<days>d``, dropped afterwards unless
+Seeds databases of its own (``pulse_bench_wh_<users>u_<days>d``, dropped afterwards unless
 ``--keep``) with ``pulse seed`` (10,000 users by default) and prints one table:
 
 - the full build of ``--days`` days of history (``dbt build --full-refresh``, all history);
 - a 2-day ranged build after it (the last two seeded local dates, incremental);
-- the same 2-day build on databases seeded with each ``--histories`` length (it should
-  not grow with history: the parsed-slot tables are incremental and indexed);
+- the same 2-day build on databases seeded with each ``--histories`` length, with
+  ``--history-users`` users (default ``--users``): it should not grow with history, as
+  the parsed-slot tables are incremental and indexed;
 - the floor: one hand-written SQL statement (``benchmarks/sql/daily_metrics_floor.sql``)
   computing the same daily metrics from the app tables, whose rows are checked equal
   to ``analytics.analytics_daily_metrics``.
 
-Figures are medians of ``--runs`` runs (the full build: of ``--full-runs``).
+Figures are medians of ``--runs`` runs (the full build and the floor: of ``--full-runs``).
 
-    python -m benchmarks.warehouse [--users 10000] [--days 90] [--histories 30,365] [--runs 3]
+    python -m benchmarks.warehouse [--users 10000] [--days 90] [--histories 30,365] [--history-users N] [--runs 3]
 """
 
 from __future__ import annotations
@@ -66,12 +67,12 @@ def timed(runs: int, action: Callable[[], object]) -> list[float]:
 
 
 def seeded_database(server: str, users: int, days: int, end: date) -> str:
-    """A new database ``pulse_bench_wh_<days>d`` with ``users`` users x ``days`` days ending at ``end``."""
+    """A new database ``pulse_bench_wh_<users>u_<days>d`` with ``users`` users x ``days`` days ending at ``end``."""
     from pulse.database import with_database
     from pulse.schema import init_database
     from pulse.seed import SeedPlan, seed_database
 
-    name = f"pulse_bench_wh_{days}d"
+    name = f"pulse_bench_wh_{users}u_{days}d"
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
@@ -138,8 +139,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=90, help="history of the main database (90)")
     parser.add_argument("--histories", default="30,365", help="other history lengths for the 2-day build")
-    parser.add_argument("--runs", type=int, default=3, help="runs per ranged build and floor (median)")
-    parser.add_argument("--full-runs", type=int, default=1, help="runs of the full build (median)")
+    parser.add_argument("--history-users", type=int, help="users of the history databases (default --users)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per ranged build (median)")
+    parser.add_argument("--full-runs", type=int, default=1, help="runs of the full build and of the floor (median)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     args = parser.parse_args()
 
@@ -152,17 +154,16 @@ def main() -> None:
 
     url = seeded_database(server, args.users, args.days, last_day)
     try:
-        say("first full build (parses every slot) ...")
-        build(url, full_refresh=True)
+        say("full build (parses every slot) ...")
         full = Row(f"full build, {args.days} days (dbt build --full-refresh)")
         full.seconds = timed(args.full_runs, lambda: build(url, full_refresh=True))
         say(f"full build: {full.median:.1f} s")
         floor = Row(f"floor: one SQL statement, {args.days} days")
         floor.note = floor_matches_mart(url)
-        floor.seconds = timed(args.runs, lambda: floor_query(url))
+        floor.seconds = timed(args.full_runs, lambda: floor_query(url))
         say(f"floor: {floor.median:.1f} s ({floor.note})")
         full.note = f"{full.median / floor.median:.2f} x floor (target <= 1.5)"
-        ranged = Row(f"2-day build, {args.days} days of history")
+        ranged = Row(f"2-day build, {args.days} days of history ({args.users:,} users)")
         ranged.seconds = ranged_builds(url, last_day, args.runs)
         say(f"2-day build: {ranged.median:.1f} s")
         rows += [full, floor, ranged]
@@ -170,14 +171,15 @@ def main() -> None:
         if not args.keep:
             drop(server, url)
 
+    history_users = args.history_users or args.users
     for days in histories:
-        history_url = seeded_database(server, args.users, days, last_day)
+        history_url = seeded_database(server, history_users, days, last_day)
         try:
             say(f"full build of {days} days (to fill the incremental tables) ...")
             began = time.perf_counter()
             build(history_url, full_refresh=True)
             say(f"full build of {days} days: {time.perf_counter() - began:.1f} s")
-            row = Row(f"2-day build, {days} days of history")
+            row = Row(f"2-day build, {days} days of history ({history_users:,} users)")
             row.seconds = ranged_builds(history_url, last_day, args.runs)
             say(f"2-day build with {days} days of history: {row.median:.1f} s")
             rows.append(row)
@@ -187,7 +189,7 @@ def main() -> None:
 
     width = max(len(row.label) for row in rows)
     print()
-    print(f"warehouse benchmark: {args.users:,} users; medians of {args.runs} runs (full build: {args.full_runs})")
+    print(f"warehouse benchmark: medians of {args.runs} runs (full build and floor: {args.full_runs})")
     print(f"{'measure':<{width}}  {'median s':>9}  {'runs s':<24}  note")
     for row in rows:
         runs = ", ".join(f"{s:.1f}" for s in row.seconds)
