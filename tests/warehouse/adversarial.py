@@ -481,6 +481,9 @@ def add_zone_user(writer: Writer, zone_name: str) -> None:
     writer.goal(user_id, "minutes", 120, "weekly", at_local(monday, 0, 0, zone_name), None)
     writer.goal(user_id, "task_count", 1, "weekly", at_local(monday, 0, 0, zone_name) - timedelta(minutes=1), None)
     writer.goal(user_id, "task_count", 1, "monthly", at_local(date(2025, 10, 1), 0, 0, zone_name), categories[1])
+    # Created at the first 00:30 of 2025-11-02: in Havana that hour repeats at midnight (01:00 CDT -> 00:00 CST), and
+    # its first occurrence lies in the window of 11-01, so the goal's first daily period is 11-01.
+    writer.goal(user_id, "minutes", 30, "daily", at_local(date(2025, 11, 2), 0, 30, zone_name), None)
 
 
 def add_rounding_user(writer: Writer) -> None:

@@ -48,10 +48,10 @@ def checksums(url: str) -> dict[str, str]:
         return {table: mart_diff.checksum(conn, table) for table in mart_diff.MARTS}
 
 
-def assert_marts_match_reference(url: str, label: str) -> None:
+def assert_marts_match_reference(url: str, label: str, as_of: datetime = AS_OF) -> None:
     """Every row of the four marts equals the reference computed from the current source rows."""
     with psycopg.connect(url) as conn:
-        expected = ref.compute(ref.load_source(conn), AS_OF)
+        expected = ref.compute(ref.load_source(conn), as_of)
         problems = [
             mart_diff.format_diffs(f"{label}: {name}", diffs)
             for name, differ in (
@@ -185,3 +185,14 @@ def test_time_zone_change_then_full_rebuild_rebuckets_days(warehouse: Warehouse)
         conn.commit()
     build_warehouse(url, as_of=AS_OF, progress=None)
     assert_marts_match_reference(url, "after a time-zone change and a full rebuild")
+
+
+def test_another_as_of_rejudges_every_goal_period(warehouse: Warehouse) -> None:
+    """A one-day build with a new as-of re-judges all goal periods; "today" is the day whose window holds it.
+
+    2025-11-02T04:30Z is 00:30 CDT in Havana, the first pass of an hour that repeats at midnight; the window
+    of 11-02 starts at 00:00 CST (05:00Z), so for a Havana user today is still 11-01 and 11-02 is future.
+    """
+    as_of = datetime(2025, 11, 2, 4, 30, tzinfo=UTC)
+    build_warehouse(warehouse.url, date(2025, 11, 1), date(2025, 11, 2), as_of=as_of, progress=None)
+    assert_marts_match_reference(warehouse.url, "after a build with as-of 2025-11-02T04:30Z", as_of)
