@@ -151,6 +151,7 @@ def test_seed_part_is_not_empty(warehouse: Built) -> None:
     assert sum(f.focus_minutes for f in seed_days) > 0
     assert sum(f.tasks_due_count for f in seed_days) > 0
     assert any(s.user_id in {uuid.UUID(u) for u in seed} for s in expected.goals.values())
+    assert any(str(s.user_id) in seed for s in expected.invalid_slots)
 
 
 def test_python_and_postgres_share_the_time_zone_rules(warehouse: Built) -> None:
