@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
+import psycopg
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from api.core.errors import field_error
@@ -63,6 +64,16 @@ async def _check_goal(conn: Connection, user_id: UUID, goal: dict[str, Any], cha
             )
 
 
+def _integrity_error(exc: psycopg.errors.IntegrityError) -> Exception:
+    """A constraint the database enforced after the checks passed: a row deleted in between by someone else."""
+    constraint = getattr(exc.diag, "constraint_name", None) or ""
+    if "category" in constraint:
+        return field_error(("body", "category_id"), "not one of your categories")
+    if "user" in constraint:
+        return unauthorized("the token's user does not exist")
+    return field_error(("body",), f"the goal breaks a rule of the database ({constraint or 'constraint'})")
+
+
 def _not_found() -> HTTPException:
     return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=GOAL_NOT_FOUND)
 
@@ -81,7 +92,10 @@ async def create_goal(body: GoalCreate, user_id: CurrentUser, conn: Connection) 
     async with conn.transaction():
         await _require_user(conn, user_id)
         await _check_goal(conn, user_id, values, set(values))
-        return await queries.insert_goal(conn, user_id, values)
+        try:
+            return await queries.insert_goal(conn, user_id, values)
+        except psycopg.errors.IntegrityError as exc:
+            raise _integrity_error(exc) from exc
 
 
 @router.get(
@@ -139,7 +153,10 @@ async def update_goal(goal_id: UUID, body: GoalUpdate, user_id: CurrentUser, con
         if current is None:
             raise _not_found()
         await _check_goal(conn, user_id, {**current, **changes}, set(changes))
-        updated = await queries.update_goal(conn, user_id, goal_id, changes)
+        try:
+            updated = await queries.update_goal(conn, user_id, goal_id, changes)
+        except psycopg.errors.IntegrityError as exc:
+            raise _integrity_error(exc) from exc
     if updated is None:
         raise _not_found()
     return updated
