@@ -1,9 +1,12 @@
 """The dbt project as Dagster sees it: dbt_project/ with its profiles.yml beside it.
 
-The manifest (dbt_project/target/manifest.json) is built ahead by ``dbt parse``
-(``prepare_manifest`` below, the test fixture, the image build, ``pulse build``
-when it is stale). Only ``dagster dev`` parses at load time (``prepare_if_dev``);
-a production code location never runs dbt on import.
+The manifest (dbt_project/target/manifest.json) is built ahead by ``dbt parse``:
+``prepare_manifest`` below, called by ``pulse build``, ``pulse refresh`` and
+``pulse ui`` when it is missing or older than the dbt sources, by the test
+session fixture, and by the image build. Nothing parses on import, not even
+under ``dagster dev`` (dagster-dbt's ``prepare_if_dev`` would re-parse in every
+run worker, adding seconds to each sensor run): after editing models while
+``pulse ui`` runs, restart it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from dagster_dbt import DbtProject
 from pulse.dbt import DBT_PROJECT_DIR, dbt_executable
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
 
 
 def _sources_newer_than(path: Path) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from dagster import RunRequest, ScheduleEvaluationContext, schedule
+from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, schedule
 
 from orchestration.jobs import daily_marts_job
 from orchestration.partitions import earliest_local_date, latest_local_date, partition_range_tags
@@ -44,6 +44,7 @@ def _ranged_request(kind: str, dates: tuple[date, date]) -> RunRequest:
     job=daily_marts_job,
     cron_schedule="10 12 * * *",  # 12:00 UTC is midnight at UTC−12: yesterday has now closed everywhere
     execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
     description="Rebuild the local date that has just closed in every time zone, and the two before it (late data).",
 )
 def nightly_closed_dates(context: ScheduleEvaluationContext) -> RunRequest:
@@ -56,6 +57,7 @@ def nightly_closed_dates(context: ScheduleEvaluationContext) -> RunRequest:
     job=daily_marts_job,
     cron_schedule="0 * * * *",
     execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
     description="Refresh the local dates that are still open somewhere on Earth (UTC−12 to UTC+14).",
 )
 def hourly_open_dates(context: ScheduleEvaluationContext) -> RunRequest:
