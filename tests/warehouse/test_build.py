@@ -166,6 +166,32 @@ def test_category_rows_invalid_slots_goals_and_build_log(built: str) -> None:
     assert log == [(date(2025, 3, 9), date(2025, 3, 12))]
 
 
+def test_live_views_agree_with_the_built_tables(built: str) -> None:
+    """task_local_dates (source now) = fct_task_dates (last build); goal_progress_live = snapshots of ended periods."""
+    with psycopg.connect(built) as conn:
+        task_dates = conn.execute("select task_id::text, date from analytics.fct_task_dates order by 1, 2").fetchall()
+        live_task_dates = conn.execute(
+            "select task_id::text, date from analytics.task_local_dates"
+            " where date >= '2025-03-09' and date < '2025-03-12' order by 1, 2"
+        ).fetchall()
+        columns = "goal_id, period_start, period_end, achieved_value, percent_complete, status"
+        snapshot = conn.execute(
+            f"select {columns} from analytics.goal_progress_snapshots where period_end < '2025-03-11' order by 2"
+        ).fetchall()
+        live = conn.execute(
+            f"select {columns} from analytics.goal_progress_live where period_end < '2025-03-11' order by 2"
+        ).fetchall()
+    assert task_dates == live_task_dates
+    assert {(task_id, day) for task_id, day in task_dates} >= {
+        (DAY_TASK, date(2025, 3, 9)),
+        (MIDNIGHT_TASK, date(2025, 3, 10)),
+        (MIDNIGHT_TASK, date(2025, 3, 11)),
+    }
+    assert CANCELLED_TASK not in {task_id for task_id, _ in task_dates}
+    assert snapshot == live
+    assert len(snapshot) == 1
+
+
 def test_cli_refuses_bad_ranges_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     """Bad dates, an end before the start and an as-of without offset: exit 1, one line naming the option."""
     cases = {
