@@ -27,7 +27,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
-	$(BIN)/sqlfluff lint dbt_project/models --processes 2
+	# sqlfluff's dbt templater connects to the database (PULSE_DB_*, from pulse.dbt).
+	eval "$$($(BIN)/python -m pulse.dbt)" && $(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 test: lint
 	$(BIN)/pytest

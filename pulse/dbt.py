@@ -162,3 +162,17 @@ def build_warehouse(
     began = time.perf_counter()
     run_dbt(args, url, dbt_vars, progress)
     return time.perf_counter() - began
+
+
+def main() -> None:
+    """Print ``export PULSE_DB_...`` lines for the selected database (``eval "$(python -m pulse.dbt)"`` before dbt)."""
+    import shlex
+
+    from pulse.database import database_url
+
+    for name, value in dbt_env(database_url()).items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
+if __name__ == "__main__":
+    main()
