@@ -86,7 +86,7 @@ def scheduled_minutes(url: str, user_id: uuid.UUID, day: date) -> int:
 def warehouse(pulse_db: str) -> Warehouse:
     """Adversarial data plus a New York user's tasks that the tests will move and delete, built in full."""
     with psycopg.connect(pulse_db) as conn:
-        adversarial.generate(conn, sub_microsecond=False)  # that case is test_reference_marts.py's
+        adversarial.generate(conn, instant_edges=False)  # those cases are test_reference_marts.py's
         user_id = conn.execute("select user_id from app.users where timezone = %s", (ZONE,)).fetchone()[0]
         category_id = conn.execute("select category_id from app.categories where user_id = %s limit 1", (user_id,))
         category = category_id.fetchone()[0]
