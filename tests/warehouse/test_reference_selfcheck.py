@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -308,3 +308,15 @@ def test_resolve_local_matches_postgres_rules() -> None:
     assert datetime.fromtimestamp(lord_howe, UTC) == datetime(2025, 4, 5, 15, 15, tzinfo=UTC)
     cairo = ref.resolve_local(datetime(2025, 4, 25, 0, 30), "Africa/Cairo")
     assert datetime.fromtimestamp(cairo, UTC) == datetime(2025, 4, 24, 22, 30, tzinfo=UTC)
+
+
+def test_goal_today_and_creation_day_follow_the_day_windows() -> None:
+    # Havana, 2025-11-02: 01:00 CDT -> 00:00 CST. 04:30Z is the first 00:30, inside the 25-hour window of 11-01
+    # (04:00Z .. 05:00Z next day), so both the creation day and "today" are 11-01 and 11-02 is still future.
+    world = World("America/Havana")
+    moment = datetime(2025, 11, 2, 4, 30, tzinfo=UTC)
+    goal = world.goal("minutes", 30, "daily", moment)
+    periods = {k[1]: s.status for k, s in world.compute(as_of=moment).goals.items() if k[0] == goal}
+    assert periods == {date(2025, 11, 1): "behind"}
+    later = {k[1]: s.status for k, s in world.compute(as_of=moment + timedelta(minutes=30)).goals.items()}
+    assert later == {date(2025, 11, 1): "missed", date(2025, 11, 2): "behind"}
