@@ -91,29 +91,15 @@ def cmd_seed(args: argparse.Namespace) -> None:
     print(f"seeded {report.total_rows:,} rows into {mask_password(url)} in {report.total_seconds:.1f} s: {rows}")
 
 
-def cmd_demo(args: argparse.Namespace) -> None:
-    """Initialize the database and seed a demo dataset (kept when the database already holds data)."""
-    from pulse.database import connect, database_url, mask_password
-    from pulse.schema import init_database
-    from pulse.seed import DEMO_EMAIL, DEMO_USER_ID, SeedPlan, default_start, seed_database
-    from pulse.settings import get_settings
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Bring the whole system up: database, demo data, marts built through Dagster, the Dagster UI and the API."""
+    from pulse.demo import DemoError, options_from, run_demo
 
-    url = database_url()
-    init_database(url, analyst_password=get_settings().analyst_password)
-    print(f"initialized schemas app and analytics in {mask_password(url)}")
-    with connect(url) as conn:
-        row = conn.execute("select count(*) from app.users").fetchone()
-    users = row[0] if row else 0
-    if users:
-        print(f"the database already holds {users:,} users: kept them (run 'pulse seed ... --replace' to reseed)")
-    else:
-        plan = SeedPlan(users=args.users, days=args.days, start=default_start(args.days), seed=args.seed)
-        print(f"seeding {plan.users:,} users x {plan.days} days ({plan.start} to {plan.end})")
-        report = seed_database(url, plan, progress=_say)
-        print(f"seeded {report.total_rows:,} rows in {report.total_seconds:.1f} s")
-    print(f"demo user: {DEMO_EMAIL} (user id {DEMO_USER_ID}, America/New_York)")
-    print("next: 'pulse db status' shows where the data is; 'pulse seed --users N --days D --replace' reseeds")
-    print("(the warehouse build, Dagster and the API join the demo as they land)")
+    _api_settings()  # a bad setting (e.g. the JWT secret) is one line before anything starts
+    try:
+        return run_demo(options_from(args), progress=_say)
+    except DemoError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def _build_date(option: str, text: str) -> date:
@@ -292,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--users", type=_positive_int, default=300, help="users to seed into an empty database (300)")
     demo.add_argument("--days", type=_positive_int, default=90, help="days to seed (90)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (42)")
+    demo.add_argument("--host", help="address the API and the Dagster UI listen on (PULSE_API_HOST, default 127.0.0.1)")
+    demo.add_argument("--api-port", type=_port, help="port of the API (PULSE_API_PORT, default 8000)")
+    demo.add_argument("--dagster-port", type=_port, help="port of the Dagster UI (PULSE_DAGSTER_PORT, default 3000)")
     demo.set_defaults(handler=cmd_demo)
 
     build = commands.add_parser("build", help=cmd_build.__doc__, description=cmd_build.__doc__)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     jwt_default_expires_in: int = Field(default=3600, gt=0, description="Lifetime in seconds of `pulse token` tokens.")
     api_host: str = Field(default="127.0.0.1", description="Address `pulse serve` listens on.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port `pulse serve` listens on.")
+    dagster_port: int = Field(
+        default=3000, ge=1, le=65535, description="Port of the Dagster webserver `pulse demo` starts."
+    )
     api_pool_min_size: int = Field(default=2, ge=0, description="Connections the API's pool keeps open.")
     api_pool_max_size: int = Field(default=16, ge=1, description="Most connections the API's pool opens.")
     api_pool_timeout: float = Field(default=10.0, gt=0, description="Seconds a request waits for a pooled connection.")

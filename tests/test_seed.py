@@ -418,16 +418,3 @@ def test_seed_command_refuses_without_init_and_into_filled_tables(
 
     bad = run_pulse(url, "seed", "--users", "0", "--days", "2")
     assert bad.returncode == 2 and "--users" in bad.stderr
-
-
-def test_demo_initializes_seeds_an_empty_database_and_keeps_existing_data(server_url: str) -> None:
-    with bare_database(server_url) as bare:
-        first = run_pulse(bare, "demo", "--users", "6", "--days", "3")
-        assert first.returncode == 0, first.stderr
-        assert "initialized" in first.stdout and DEMO_EMAIL in first.stdout and "next:" in first.stdout
-        seeded = checksums(bare)
-        assert seeded["users"][0] == 6
-        second = run_pulse(bare, "demo", "--users", "9", "--days", "3")
-        assert second.returncode == 0, second.stderr
-        assert "kept" in second.stdout
-        assert checksums(bare) == seeded
