@@ -250,8 +250,9 @@ def cmd_token(args: argparse.Namespace) -> None:
     if len(users) > 1:
         raise CommandError(f"{len(users)} users have the email {args.user!r}: pass the user id instead")
     user_id, email = users[0]
-    print(f"token for {email or '(no email)'} (user id {user_id}), valid {args.expires_in} s:")
-    print(mint_token(user_id, settings, expires_in=args.expires_in))
+    lifetime = args.expires_in or settings.jwt_default_expires_in
+    print(f"token for {email or '(no email)'} (user id {user_id}), valid {lifetime} s:")
+    print(mint_token(user_id, settings, expires_in=lifetime))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -312,7 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help=cmd_token.__doc__, description=cmd_token.__doc__)
     token.add_argument("--user", required=True, metavar="ID|EMAIL", help="the user's id or email")
     token.add_argument(
-        "--expires-in", type=_positive_int, default=3600, metavar="SECONDS", help="lifetime of the token (3600)"
+        "--expires-in",
+        type=_positive_int,
+        metavar="SECONDS",
+        help="lifetime of the token (PULSE_JWT_DEFAULT_EXPIRES_IN, default 3600)",
     )
     token.set_defaults(handler=cmd_token)
 
