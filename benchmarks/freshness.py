@@ -16,6 +16,7 @@ Prints one line per change and the median. Target: under 60 s. Run:
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -83,6 +84,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of (new task, moved slot) (3)")
     parser.add_argument("--port", type=int, default=3377, help="port of the Dagster webserver (3377)")
     args = parser.parse_args()
+    # Stoppable by SIGINT or SIGTERM even when started in the background (where SIGINT is ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     from pulse.database import database_url
 

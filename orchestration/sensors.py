@@ -27,6 +27,14 @@ a second run. With no cursor yet, the sensor starts at the latest build recorded
 in ``analytics.mart_build_log`` (or now, when nothing was built): changes before
 that are in the marts already.
 
+One run at a time. A tick reads nothing while a run is queued or in progress:
+such a run may be about to write where a task was when it read the source, and
+the tick would miss that date if it read ``fct_task_dates`` first. Once it is
+finished, ``fct_task_dates`` holds every date the marts hold each task on (it is
+rebuilt with them, over the same range), so the dates a task left are all
+there. Runs are serialized by the warehouse pool anyway, so waiting costs no
+throughput, and the changes made meanwhile become one batch.
+
 Failed runs. ``dagster.yaml`` retries a failed run up to three times (run
 retries, by the daemon). When a change run has failed for good (its retries are
 used up, or it ran in process with no daemon to retry it and ``retry_grace_seconds``
@@ -108,6 +116,15 @@ select user_id, min(date), max(date) from (
 ) as history
 group by user_id
 """
+
+# A run in one of these states may still be writing fct_task_dates and the marts.
+UNFINISHED = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
 
 START_SQL = "select coalesce(max(built_at), now()) from analytics.mart_build_log"
 
@@ -252,6 +269,9 @@ def evaluate_changes(
     retry_grace_seconds: float,
 ) -> SensorResult | SkipReason:
     """One tick: read the next batch of changes and turn it into ranged and unpartitioned runs."""
+    unfinished = context.instance.get_run_ids(RunsFilter(statuses=UNFINISHED), limit=1)
+    if unfinished:
+        return SkipReason(f"waiting for run {unfinished[0]} to finish before reading where the marts put tasks")
     retry_requests = resubmissions(context, retry_grace_seconds)
     after = stored_position(context)
     with database.connect() as conn:

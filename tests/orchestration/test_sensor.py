@@ -206,3 +206,21 @@ def test_a_run_that_failed_for_good_is_requested_again(
         warehouse.monday.isoformat(),
         "1",
     )
+
+
+def test_nothing_is_read_while_a_run_may_still_write_the_marts(
+    warehouse: Warehouse, tick: Any, instance: DagsterInstance
+) -> None:
+    from dagster import DagsterRunStatus
+    from dagster._core.storage.dagster_run import DagsterRun
+    from dagster._core.utils import make_new_run_id
+
+    in_flight = instance.add_run(
+        DagsterRun(job_name="daily_marts_job", run_id=make_new_run_id(), status=DagsterRunStatus.STARTED)
+    )
+    cursor = cursor_now(warehouse.url)
+    execute(warehouse.url, "update app.tasks set updated_at = now() where task_id = %s", (BURST_TASKS[2],))
+    waiting = tick(cursor)
+    assert isinstance(waiting, SkipReason) and in_flight.run_id in (waiting.skip_message or "")
+    instance.delete_run(in_flight.run_id)  # the run finished
+    assert requested_dates(ranged(tick(cursor))) == {warehouse.monday + timedelta(days=4)}
