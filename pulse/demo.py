@@ -111,6 +111,12 @@ class Child:
             return "no output"
         return lines[-1][:300] if lines else "no output"
 
+    def why_stopped(self, code: int) -> str:
+        """Why the process ended, in a few words: the signal that killed it, or its exit code and last line."""
+        if code < 0:
+            return f"killed by {signal.Signals(-code).name}; its log: {self.log_path}"
+        return f"exit code {code}: {self.last_log_line()}; its log: {self.log_path}"
+
     def stop(self) -> None:
         """Stop the child's whole process group (SIGINT, then SIGTERM, then SIGKILL) and close its log."""
         from orchestration.ui import stop_group
@@ -286,7 +292,7 @@ def _wait_ready(children: list[Child], timeout: float, progress: Progress) -> No
         for child in list(waiting):
             code = child.exited()
             if code is not None:
-                raise DemoError(f"the {child.name} exited with code {code} while starting: {child.last_log_line()}")
+                raise DemoError(f"the {child.name} stopped while starting ({child.why_stopped(code)})")
             if child.answers():
                 progress(f"the {child.name}: up ({child.probe_url} answers)")
                 waiting.remove(child)
@@ -303,7 +309,7 @@ def _watch(children: list[Child]) -> None:
         for child in children:
             code = child.exited()
             if code is not None:
-                raise DemoError(f"the {child.name} stopped (exit code {code}): {child.last_log_line()}")
+                raise DemoError(f"the {child.name} stopped ({child.why_stopped(code)})")
         time.sleep(POLL_SECONDS)
 
 
