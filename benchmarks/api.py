@@ -1,6 +1,6 @@
 """Benchmark of the API: latency percentiles and throughput of its main reads under 32 concurrent clients.
 
-Prepares a database of its own (``pulse_bench_api``: ``pulse db init``,
+Prepares a database of its own (``pulse_bench_api_<users>u_<days>d``: ``pulse db init``,
 ``pulse seed`` of 10,000 users x 90 days, one ``dbt build`` as of now), reused
 when it is already there. Starts the real app under uvicorn on loopback (with
 one extra bare FastAPI route, ``/bare``, as the floor of the stack), then drives
@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-BENCH_DATABASE = "pulse_bench_api"
+BENCH_DATABASE_PREFIX = "pulse_bench_api"
 CONCURRENCY = 32
 SLOW_SECONDS = 1.0  # an endpoint slower than this on one idle request is reported, not load-tested
 TARGETS_MS = {"quick stats (30 days)": 10.0, "dashboard (monthly)": 20.0, "export (90 days CSV)": 30.0}
@@ -41,10 +41,11 @@ def prepare_database(users: int, days: int) -> tuple[str, date, date]:
     from pulse.schema import init_database
     from pulse.seed import SeedPlan, default_start, seed_database
 
+    bench_database = f"{BENCH_DATABASE_PREFIX}_{users}u_{days}d"  # one per size: a small run keeps the big one
     server = database_url()
-    url = with_database(server, BENCH_DATABASE)
+    url = with_database(server, bench_database)
     with psycopg.connect(server, autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (BENCH_DATABASE,)).fetchone()
+        exists = conn.execute("select 1 from pg_database where datname = %s", (bench_database,)).fetchone()
     if exists:
         with psycopg.connect(url) as conn:
             try:
@@ -55,14 +56,14 @@ def prepare_database(users: int, days: int) -> tuple[str, date, date]:
             except psycopg.Error:
                 row = None
         if row is not None and row[0] == users and row[3]:
-            print(f"reusing {BENCH_DATABASE}: {row[0]:,} users, {row[1]} to {row[2]}, built", flush=True)
+            print(f"reusing {bench_database}: {row[0]:,} users, {row[1]} to {row[2]}, built", flush=True)
             return url, row[1], row[2]
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(BENCH_DATABASE)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(BENCH_DATABASE)))
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(bench_database)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(bench_database)))
     init_database(url)
     plan = SeedPlan(users=users, days=days, start=default_start(days))
-    print(f"seeding {users:,} users x {days} days into {BENCH_DATABASE}", flush=True)
+    print(f"seeding {users:,} users x {days} days into {bench_database}", flush=True)
     seed_database(url, plan, progress=lambda line: print(line, flush=True))
     print("building the warehouse (dbt build, as of now)", flush=True)
     seconds = build_warehouse(url, as_of=datetime.now(UTC), progress=None)
