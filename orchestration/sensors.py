@@ -12,7 +12,9 @@ and turns them into dates:
 - a user: that user's whole history (first to last date of either placement and
   of their calendar days), since a time-zone change moves every local date.
 
-Contiguous dates become one ranged run of ``daily_marts_job``; the unpartitioned
+Contiguous dates become one ranged run of ``daily_marts_job`` (and so do dates
+at most ``MERGE_GAP_DAYS`` apart, the days between included: a second run costs
+more than a few more days of one); the unpartitioned
 tables downstream of a changed table (goal snapshots after a goal changed, say)
 get one run of ``unpartitioned_job`` unless a ranged run rebuilds them anyway.
 
@@ -76,6 +78,10 @@ SENSOR_NAME = "source_change_sensor"
 TRIGGER_TAG = "pulse/trigger"
 ATTEMPT_TAG = "pulse/attempt"
 MAX_RESUBMITS = 2
+# Two touched dates at most this many days apart are rebuilt in one run, the days between included: each run
+# costs tens of seconds of fixed dbt and process time and runs go one at a time, while a few more days of a
+# ranged build cost little. 0 would give one run per contiguous stretch of touched dates.
+MERGE_GAP_DAYS = 31
 SHARED_CURSOR_KEY = "pulse/source_change_sensor/cursor"  # where `pulse refresh` leaves its cursor for the daemon
 
 # Every changed source row, in one total order: (updated_at, source, key).
@@ -196,11 +202,11 @@ def dates_touched(conn: psycopg.Connection[Any], changes: Sequence[SourceChange]
     return dates
 
 
-def contiguous_ranges(dates: Iterable[date]) -> list[tuple[date, date]]:
-    """The dates as the fewest inclusive (first, last) ranges of consecutive days, in order."""
+def contiguous_ranges(dates: Iterable[date], merge_gap_days: int = 0) -> list[tuple[date, date]]:
+    """The dates as inclusive (first, last) ranges, in order: consecutive days, and gaps up to ``merge_gap_days``."""
     ranges: list[tuple[date, date]] = []
     for day in sorted(set(dates)):
-        if ranges and day == ranges[-1][1] + timedelta(days=1):
+        if ranges and day <= ranges[-1][1] + timedelta(days=1 + merge_gap_days):
             ranges[-1] = (ranges[-1][0], day)
         else:
             ranges.append((day, day))
@@ -267,6 +273,7 @@ def evaluate_changes(
     max_changes_per_tick: int,
     settle_seconds: float,
     retry_grace_seconds: float,
+    merge_gap_days: int,
 ) -> SensorResult | SkipReason:
     """One tick: read the next batch of changes and turn it into ranged and unpartitioned runs."""
     unfinished = context.instance.get_run_ids(RunsFilter(statuses=UNFINISHED), limit=1)
@@ -299,7 +306,7 @@ def evaluate_changes(
         context.log.warning(
             f"{len(dates) - len(inside)} touched dates lie outside the partitions {first_ok}..{last_ok}"
         )
-    ranges = contiguous_ranges(inside)
+    ranges = contiguous_ranges(inside, merge_gap_days)
     requests = [
         RunRequest(
             run_key=f"change:{batch}:{first}..{end}",
@@ -333,6 +340,7 @@ def build_change_sensor(
     settle_seconds: float = 2.0,
     minimum_interval_seconds: int = 5,
     retry_grace_seconds: float = 600.0,
+    merge_gap_days: int = MERGE_GAP_DAYS,
 ) -> SensorDefinition:
     """The change sensor; tests build one with a small bound and no settling time."""
 
@@ -345,7 +353,9 @@ def build_change_sensor(
         " and the goal snapshots after goal changes.",
     )
     def change_sensor(context: SensorEvaluationContext, database: PulseDatabase) -> SensorResult | SkipReason:
-        return evaluate_changes(context, database, max_changes_per_tick, settle_seconds, retry_grace_seconds)
+        return evaluate_changes(
+            context, database, max_changes_per_tick, settle_seconds, retry_grace_seconds, merge_gap_days
+        )
 
     return change_sensor
 

@@ -30,7 +30,7 @@ def tick(warehouse: Warehouse, instance: DagsterInstance) -> Iterator[Any]:
     from orchestration.sensors import build_change_sensor
 
     sensor_def = build_change_sensor(
-        name="test_change_sensor", max_changes_per_tick=3, settle_seconds=0, retry_grace_seconds=0
+        name="test_change_sensor", max_changes_per_tick=3, settle_seconds=0, retry_grace_seconds=0, merge_gap_days=0
     )
 
     def evaluate(cursor: str | None) -> SensorResult | SkipReason:
@@ -224,3 +224,13 @@ def test_nothing_is_read_while_a_run_may_still_write_the_marts(
     assert isinstance(waiting, SkipReason) and in_flight.run_id in (waiting.skip_message or "")
     instance.delete_run(in_flight.run_id)  # the run finished
     assert requested_dates(ranged(tick(cursor))) == {warehouse.monday + timedelta(days=4)}
+
+
+def test_dates_close_together_share_one_run() -> None:
+    from orchestration.sensors import contiguous_ranges
+
+    monday = date(2026, 11, 16)
+    touched = [monday, monday + timedelta(days=2), monday + timedelta(days=40)]
+    assert contiguous_ranges(touched) == [(monday, monday), (touched[1], touched[1]), (touched[2], touched[2])]
+    assert contiguous_ranges(touched, merge_gap_days=31) == [(monday, touched[1]), (touched[2], touched[2])]
+    assert contiguous_ranges([monday, monday + timedelta(days=1)]) == [(monday, monday + timedelta(days=1))]
