@@ -63,8 +63,11 @@ def build_options(context: AssetExecutionContext, config: DbtBuildConfig) -> tup
 
 
 def dbt_build_args(dbt_vars: dict[str, str], full_refresh: bool) -> list[str]:
-    """``dbt build`` arguments with the vars (and ``--full-refresh`` when asked)."""
-    args = ["build", "--vars", json.dumps(dbt_vars)]
+    """``dbt build`` arguments with the vars (and ``--full-refresh`` when asked).
+
+    dbt unit tests check the SQL, not the data: CI runs them (tests/warehouse), every build need not.
+    """
+    args = ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"]
     return [*args, "--full-refresh"] if full_refresh else args
 
 
