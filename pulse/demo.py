@@ -286,7 +286,8 @@ def _stop_all(children: list[Child], progress: Progress) -> None:
 
 def _wait_ready(children: list[Child], timeout: float, progress: Progress) -> None:
     """Wait until every child answers its probe; DemoError when one exits or the time runs out."""
-    deadline = time.monotonic() + timeout
+    began = time.monotonic()
+    deadline = began + timeout
     waiting = list(children)
     while waiting:
         for child in list(waiting):
@@ -294,7 +295,7 @@ def _wait_ready(children: list[Child], timeout: float, progress: Progress) -> No
             if code is not None:
                 raise DemoError(f"the {child.name} stopped while starting ({child.why_stopped(code)})")
             if child.answers():
-                progress(f"the {child.name}: up ({child.probe_url} answers)")
+                progress(f"the {child.name}: up after {time.monotonic() - began:.0f} s ({child.probe_url} answers)")
                 waiting.remove(child)
         if waiting and time.monotonic() > deadline:
             names = " and ".join(c.name for c in waiting)
