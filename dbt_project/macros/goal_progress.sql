@@ -23,113 +23,96 @@
     end
 {%- endmacro %}
 
+{#-
+    One query, no CTE used twice and the period sums in a lateral subquery, so that a filter on the
+    view (a user, a period type, a date inside the period) reaches app.goals and the period series
+    before any sum is computed: the API reads one user's goals in about a millisecond.
+-#}
 {% macro goal_progress(now_expr) %}
     (
-        with users as (
+        select
+            goals.goal_id,
+            goals.user_id,
+            periods.period_start,
+            periods.period_end,
+            goals.time_period,
+            goals.target_type,
+            goals.target_value,
+            achieved.achieved_value,
+            least(round(100.0 * achieved.achieved_value / goals.target_value, 2), 999.99)::numeric(
+                5, 2
+            ) as percent_complete,
+            case
+                when periods.period_end < moments.local_today
+                    then case when achieved.achieved_value >= goals.target_value then 'achieved' else 'missed' end
+                when achieved.achieved_value >= goals.target_value then 'achieved'
+                when goals.target_type = 'percentage'
+                    then
+                        case
+                            when 5 * achieved.achieved_value >= 4 * goals.target_value then 'at_risk'
+                            else 'behind'
+                        end
+                -- pace: expected = target x elapsed days / period days, compared without rounding
+                when
+                    achieved.achieved_value::bigint * achieved.period_days
+                    >= goals.target_value::bigint * achieved.elapsed_days
+                    then 'on_track'
+                when
+                    5 * achieved.achieved_value::bigint * achieved.period_days
+                    >= 4 * goals.target_value::bigint * achieved.elapsed_days
+                    then 'at_risk'
+                else 'behind'
+            end as status,
+            moments.taken_at,
+            goals.category_id,
+            moments.local_today
+        from {{ ref('stg_app__goals') }} as goals
+        inner join {{ ref('stg_app__users') }} as users on goals.user_id = users.user_id
+        cross join lateral (
             select
-                user_id,
-                metric_timezone
-            from {{ ref('stg_app__users') }}
-        ),
-
-        goals as (
-            select
-                goals.goal_id,
-                goals.user_id,
-                goals.target_type,
-                goals.target_value,
-                goals.time_period,
-                goals.category_id,
                 {{ now_expr }} as taken_at,
-                (goals.created_at at time zone users.metric_timezone)::date as created_local_date,
-                ({{ now_expr }} at time zone users.metric_timezone)::date as local_today
-            from {{ ref('stg_app__goals') }} as goals
-            inner join users on goals.user_id = users.user_id
-            where goals.is_active
-        ),
-
-        periods as (
+                {{ local_date_of(now_expr, 'users.metric_timezone') }} as local_today,
+                {{ local_date_of('goals.created_at', 'users.metric_timezone') }} as created_local_date
+        ) as moments
+        cross join lateral (
             select
-                goals.*,
                 series.period_start::date as period_start,
                 (series.period_start + {{ goal_period_step('goals.time_period') }})::date - 1 as period_end
-            from goals
-            cross join lateral generate_series(
-                ({{ goal_period_start('goals.created_local_date', 'goals.time_period') }})::timestamp,
-                ({{ goal_period_start('goals.local_today', 'goals.time_period') }})::timestamp,
+            from generate_series(
+                ({{ goal_period_start('moments.created_local_date', 'goals.time_period') }})::timestamp,
+                ({{ goal_period_start('moments.local_today', 'goals.time_period') }})::timestamp,
                 {{ goal_period_step('goals.time_period') }}
             ) as series (period_start)
-        ),
-
-        sums as (
+        ) as periods
+        cross join lateral (
             select
-                periods.goal_id,
-                periods.period_start,
                 coalesce(sum(daily.scheduled_minutes) filter (
-                    where periods.category_id is null or daily.category_id = periods.category_id
+                    where goals.category_id is null or daily.category_id = goals.category_id
                 ), 0) as goal_minutes,
                 coalesce(sum(daily.completed_tasks_count) filter (
-                    where periods.category_id is null or daily.category_id = periods.category_id
+                    where goals.category_id is null or daily.category_id = goals.category_id
                 ), 0) as goal_completed_tasks,
                 coalesce(sum(daily.scheduled_minutes), 0) as all_minutes
-            from periods
-            left join {{ ref('daily_category_metrics') }} as daily
-                on
-                    periods.user_id = daily.user_id
-                    and daily.date >= periods.period_start
-                    and daily.date <= periods.period_end
-            group by periods.goal_id, periods.period_start
-        ),
-
-        achieved as (
+            from {{ ref('daily_category_metrics') }} as daily
+            where
+                daily.user_id = goals.user_id
+                and daily.date >= periods.period_start
+                and daily.date <= periods.period_end
+        ) as sums
+        cross join lateral (
             select
-                periods.*,
-                (case periods.target_type
+                (case goals.target_type
                     when 'minutes' then sums.goal_minutes
                     when 'task_count' then sums.goal_completed_tasks
                     else
                         case
-                            when periods.category_id is null or sums.all_minutes = 0 then 0
+                            when goals.category_id is null or sums.all_minutes = 0 then 0
                             else round(100.0 * sums.goal_minutes / sums.all_minutes)
                         end
                 end)::integer as achieved_value,
-                periods.local_today - periods.period_start + 1 as elapsed_days,
+                moments.local_today - periods.period_start + 1 as elapsed_days,
                 periods.period_end - periods.period_start + 1 as period_days
-            from periods
-            inner join sums
-                on
-                    periods.goal_id = sums.goal_id
-                    and periods.period_start = sums.period_start
-        )
-
-        select
-            goal_id,
-            user_id,
-            period_start,
-            period_end,
-            time_period,
-            target_type,
-            target_value,
-            achieved_value,
-            least(round(100.0 * achieved_value / target_value, 2), 999.99)::numeric(5, 2) as percent_complete,
-            case
-                when period_end < local_today
-                    then case when achieved_value >= target_value then 'achieved' else 'missed' end
-                when achieved_value >= target_value then 'achieved'
-                when target_type = 'percentage'
-                    then
-                        case
-                            when 5 * achieved_value >= 4 * target_value then 'at_risk'
-                            else 'behind'
-                        end
-                -- pace: expected = target x elapsed / period days, compared without rounding
-                when achieved_value::bigint * period_days >= target_value::bigint * elapsed_days then 'on_track'
-                when 5 * achieved_value::bigint * period_days >= 4 * target_value::bigint * elapsed_days then 'at_risk'
-                else 'behind'
-            end as status,
-            taken_at,
-            category_id,
-            local_today
-        from achieved
+        ) as achieved
+        where goals.is_active
     )
 {% endmacro %}

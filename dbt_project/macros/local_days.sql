@@ -30,6 +30,22 @@
     (({{ local_date }})::timestamp at time zone {{ tz }})
 {%- endmacro %}
 
+{#-
+    The local date whose window holds `instant` in zone `tz`. Usually the wall-clock date; but when a
+    local midnight is ambiguous (clocks fall back onto it), the window of that date starts at the later
+    midnight, so an instant in the first pass of the repeated hour belongs to the date before.
+-#}
+{% macro local_date_of(instant, tz) -%}
+    (
+        ({{ instant }} at time zone {{ tz }})::date
+        - case
+            when {{ instant }} < {{ local_day_start('(' ~ instant ~ ' at time zone ' ~ tz ~ ')::date', tz) }}
+                then 1
+            else 0
+        end
+    )
+{%- endmacro %}
+
 {#- End instant (exclusive) of local date `local_date` in zone `tz`: the next local midnight. -#}
 {% macro local_day_end(local_date, tz) -%}
     ((({{ local_date }}) + 1)::timestamp at time zone {{ tz }})

@@ -5,7 +5,7 @@ users as (
 ),
 
 known_zones as (
-    select name from pg_timezone_names
+    select name from {{ ref('stg_postgres__time_zones') }}
 )
 
 select
