@@ -37,6 +37,15 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _too_slow(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("statement timeout for %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": "the query took longer than the API's statement timeout; try again later"},
+        headers={"Retry-After": "30"},
+    )
+
+
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     # Every input is validated before it reaches SQL; a DataError left over means a value the
     # database could not take (out of its range), which is the request's to fix.
@@ -85,6 +94,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map database failures to 503 (unreachable, marts not built) and 422 (values it refused)."""
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(psycopg.errors.UndefinedTable, _marts_missing)
+    app.add_exception_handler(psycopg.errors.QueryCanceled, _too_slow)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.add_exception_handler(psycopg.DataError, _data_error)
