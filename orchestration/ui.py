@@ -52,6 +52,9 @@ def stop_group(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_S
 
 def run_ui(host: str, port: int, progress: Callable[[str], None] = print) -> int:
     """Start the webserver and daemon, print the address, stop everything on Ctrl-C; the exit code."""
+    # Ctrl-C or SIGTERM stops everything, even when Pulse itself was started where SIGINT is ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     home = ensure_dagster_home()
     prepare_manifest()
     command = dagster_dev_command(host, port)
