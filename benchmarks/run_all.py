@@ -209,6 +209,15 @@ def document(outcomes: list[Outcome], machine_table: str, began: datetime, small
         machine_table + "\n",
         *(outcome.section() for outcome in outcomes),
     ]
+    skipped = [b for b in BENCHMARKS if b.name not in {o.benchmark.name for o in outcomes}]
+    if skipped:
+        parts.append("## Not run this time\n")
+        parts.append(
+            "\n".join(
+                f"- {b.title}: `python -m {b.module} {' '.join(b.small_args if small else b.args)}`" for b in skipped
+            )
+            + "\n"
+        )
     return "\n".join(parts)
 
 
