@@ -21,7 +21,7 @@ from pydantic import Field
 
 from orchestration.project import dbt_project
 from pulse.database import connect, database_url
-from pulse.dbt import dbt_env
+from pulse.dbt import dbt_env, dbt_executable
 
 
 @contextlib.contextmanager
@@ -94,7 +94,11 @@ def pulse_resources(url: str | None = None) -> dict[str, object]:
     """The resources of the definitions; ``url`` only for tests that build a database of their own."""
     return {
         "dbt": PulseDbtCliResource(
-            project_dir=str(dbt_project.project_dir), profiles_dir=str(dbt_project.profiles_dir), database_url=url
+            project_dir=str(dbt_project.project_dir),
+            profiles_dir=str(dbt_project.profiles_dir),
+            # The venv's dbt even when the venv is not activated (make test, pulse run by full path).
+            dbt_executable=dbt_executable(),
+            database_url=url,
         ),
         "database": PulseDatabase(url=url),
     }
