@@ -201,7 +201,7 @@ def document(outcomes: list[Outcome], machine_table: str, began: datetime, small
     note = " with `--small` (little data: a check of the pipeline, not representative figures)" if small else ""
     parts = [
         "# Pulse benchmarks\n",
-        f"Written by `make bench` (`python -m benchmarks.run_all{' --small' if small else ''}`) on"
+        f"Written by `make bench` (`{' '.join(['python -m benchmarks.run_all', *sys.argv[1:]]).strip()}`) on"
         f" {began:%Y-%m-%d}, started {began:%H:%M} UTC{note}. Each section names the command that produced it;"
         " run it alone to reproduce one table. The machine is shared by the database, the code and the load"
         " generators, so the figures include their contention.\n",
