@@ -4,7 +4,7 @@ The metric rules (overlaps, local days, focus unions, goal status) live in the
 dbt models; these statements only add up the marts' daily rows for one user
 over a range of that user's local dates, fill missing days with zeros, and read
 live goal progress from ``analytics.goal_progress_live``. "Today" is the user's
-local date, computed here from ``now()`` and ``app.users.timezone``.
+local date, read from the warehouse's view ``analytics.user_local_today``.
 
 Every statement returns no row when the user does not exist.
 """
@@ -15,24 +15,20 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from api.schemas import TimePeriod
 
-# The user and their local today (%(fallback_zone)s replaces a time-zone name PostgreSQL does not know).
+# The user and their local today, from the warehouse's view (same day windows and zone fallback as the marts).
 _ME = """
 me as (
     select
         u.user_id,
-        (now() at time zone coalesce(%(fallback_zone)s::text, u.timezone))::date as today
-    from app.users as u
+        u.local_today as today
+    from analytics.user_local_today as u
     where u.user_id = %(user_id)s
 )"""
-
-# What the marts use for a user whose time zone PostgreSQL does not know (stg_app__users.metric_timezone).
-FALLBACK_ZONE = "UTC"
 
 # A range ending today (%(days)s long) or between explicit dates.
 _RANGE_OF_DATES = """
@@ -314,14 +310,9 @@ PERIOD_UNITS: dict[str, tuple[str, str]] = {
 
 
 async def _one(conn: AsyncConnection[Any], query: str, params: dict[str, Any]) -> dict[str, Any] | None:
-    """The one row of ``query``; for a user whose time zone is unknown, "today" is taken in UTC like the marts do."""
+    """The one row of ``query`` (None when the user does not exist)."""
     async with conn.cursor(row_factory=dict_row) as cur:
-        try:
-            await cur.execute(query, {**params, "fallback_zone": None})
-        except psycopg.errors.InvalidParameterValue as exc:
-            if "time zone" not in str(exc):
-                raise
-            await cur.execute(query, {**params, "fallback_zone": FALLBACK_ZONE})
+        await cur.execute(query, params)
         return await cur.fetchone()
 
 

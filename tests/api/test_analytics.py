@@ -427,26 +427,22 @@ def test_if_none_match_gives_304(client: TestClient, auth: Auth, url: str, param
 
 
 def test_data_as_of_is_null_where_nothing_was_built(api_settings: Any, auth: Auth, pulse_db: str) -> None:
+    from pulse.dbt import build_warehouse
     from tests.api.conftest import make_client
 
     dataset.load(pulse_db)
+    build_warehouse(pulse_db, as_of=datetime.now(UTC), progress=None)
     with psycopg.connect(pulse_db, autocommit=True) as conn:
         # An empty build log and empty marts, as right after the tables were created.
-        conn.execute("create table analytics.mart_build_log (start_date date, end_date date, built_at timestamptz)")
         conn.execute(
-            "create table analytics.analytics_daily_metrics (user_id uuid, date date, total_scheduled_minutes int,"
-            " focus_minutes int, focus_available_minutes int, completed_tasks_count int, tasks_due_count int,"
-            " tasks_due_completed_count int, category_minutes jsonb)"
-        )
-        conn.execute(
-            "create table analytics.daily_category_metrics (user_id uuid, date date, category_id uuid,"
-            " scheduled_minutes int, focus_minutes int, completed_tasks_count int, tasks_due_count int,"
-            " tasks_due_completed_count int)"
+            "truncate analytics.mart_build_log, analytics.analytics_daily_metrics, analytics.daily_category_metrics"
         )
     _, fresh = make_client(api_settings, pulse_db)
     with fresh:
         body = get_ok(fresh, QUICK, dataset.NY, auth, date_range="7d")
         assert body["data_as_of"] is None and body["total_scheduled_minutes"] == 0
+        with psycopg.connect(pulse_db, autocommit=True) as conn:
+            conn.execute("drop view analytics.goal_progress_live")
         missing_view = fresh.get(PROGRESS, headers=auth(dataset.NY))
         assert missing_view.status_code == 503
         assert "pulse build" in missing_view.json()["detail"]
