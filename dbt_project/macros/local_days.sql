@@ -25,6 +25,11 @@
     (({{ range_end_date() }} + 2)::timestamp at time zone 'UTC')
 {%- endmacro %}
 
+{#- The instants of every local window of the range in any time zone, as a tstzrange. -#}
+{% macro range_instants() -%}
+    tstzrange({{ range_instant_lower() }}, {{ range_instant_upper() }})
+{%- endmacro %}
+
 {#- Start instant of local date `local_date` in zone `tz`. -#}
 {% macro local_day_start(local_date, tz) -%}
     (({{ local_date }})::timestamp at time zone {{ tz }})

@@ -249,21 +249,74 @@
 {% endmacro %}
 
 {#-
-    Pre-hook of the parsed-slot tables: delete the rows whose source row changed (another updated_at)
-    or vanished, so that the model's insert re-parses exactly those. Change detection compares each
-    row's updated_at with the source's, so late or out-of-order timestamps are never missed.
+    Change detection of the parsed-slot tables, which must not grow with history: a run re-parses the
+    source rows whose updated_at is at or after this table's last parse (max parsed_at, the database's
+    clock, indexed) minus the lookback var parse_lookback (default 1 hour): an app transaction that began
+    before a parse and committed after it carries an earlier updated_at, and is caught as long as it took
+    less than the lookback. An empty table, a first run or a full refresh parses everything. The
+    instant is read once, as a literal, so the planner sees it and ranges over the updated_at index.
 -#}
-{% macro delete_stale_parsed_rows(source_relation, key_columns, updated_column) -%}
+{% macro last_parse_watermark() -%}
+    {%- set watermark = none -%}
+    {%- if execute and incremental_run() -%}
+        {%- set result = run_query(
+            "select (max(parsed_at) - interval '" ~ var('parse_lookback') ~ "')::text from " ~ this
+        ) -%}
+        {%- set watermark = result.columns[0].values()[0] -%}
+    {%- endif -%}
+    {%- if watermark -%}
+        '{{ watermark }}'::timestamptz
+    {%- else -%}
+        '-infinity'::timestamptz
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Pre-hook of the parsed-slot tables: delete the rows of source rows changed since the last parse (see
+    last_parse_watermark), so that the model's insert re-parses exactly those, and the rows of source
+    rows that no longer exist (hard deletes) among those the built range reads: `orphans_in_range` is a
+    condition on `parsed` that an index serves. Hard-deleted rows outside the range stay until a build
+    covers them; they never reach a mart (the invalid_slots view checks the source row exists).
+-#}
+{% macro delete_reparsed_rows(source_relation, key_columns, orphans_in_range) -%}
     {% if incremental_run() -%}
         delete from {{ this }} as parsed
-        where not exists (
-            select 1
-            from {{ source_relation }} as current_rows
-            where
-                {% for key in key_columns -%}
-                    current_rows.{{ key }} = parsed.{{ key }} and
-                {% endfor -%}
-                current_rows.updated_at = parsed.{{ updated_column }}
-        )
+        using {{ source_relation }} as changed
+        where
+            changed.updated_at >= {{ last_parse_watermark() }}
+            {% for key in key_columns -%}
+                and changed.{{ key }} = parsed.{{ key }}
+            {% endfor %};
+        delete from {{ this }} as parsed
+        where
+            {{ orphans_in_range }}
+            and not exists (
+                select 1
+                from {{ source_relation }} as current_rows
+                where
+                    {% for key in key_columns -%}
+                        current_rows.{{ key }} = parsed.{{ key }}{% if not loop.last %} and {% endif %}
+                    {% endfor -%}
+            )
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    The source rows a run parses: changed since the last parse (see last_parse_watermark) and without
+    rows in this table (the pre-hook deleted the changed ones' rows; a row changed between the pre-hook
+    and this insert keeps its old rows until the next run, which sees it changed).
+-#}
+{% macro rows_to_parse(source_alias, key_columns) -%}
+    {% if incremental_run() -%}
+        where
+            {{ source_alias }}.updated_at >= {{ last_parse_watermark() }}
+            and not exists (
+                select 1
+                from {{ this }} as parsed
+                where
+                    {% for key in key_columns -%}
+                        parsed.{{ key }} = {{ source_alias }}.{{ key }}{% if not loop.last %} and {% endif %}
+                    {% endfor -%}
+            )
     {%- endif %}
 {%- endmacro %}

@@ -200,7 +200,10 @@ def invalid_slot_diffs(conn: psycopg.Connection[Any], expected: ref.Reference) -
     return diffs
 
 
-def checksum(conn: psycopg.Connection[Any], table: str, exclude: tuple[str, ...] = ("updated_at", "taken_at")) -> str:
+BUILD_TIMESTAMPS = ("updated_at", "taken_at", "parsed_at")
+
+
+def checksum(conn: psycopg.Connection[Any], table: str, exclude: tuple[str, ...] = BUILD_TIMESTAMPS) -> str:
     """md5 of every row of ``table`` in a total order, without build timestamps."""
     schema, name = table.split(".")
     columns = [

@@ -3,10 +3,16 @@
         materialized='incremental',
         incremental_strategy='append',
         tags=['daily'],
-        pre_hook="{{ delete_stale_parsed_rows(source('app', 'user_calendar_days'), ['user_id', 'date'], 'day_updated_at') }}",
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_reparsed_rows(
+            source('app', 'user_calendar_days'), ['user_id', 'date'],
+            'parsed.date >= ' ~ range_start_date() ~ ' and parsed.date < ' ~ range_end_date()) }}",
+        post_hook="create index if not exists {{ this.identifier }}_invalid_idx on {{ this }} (user_id)
+            where invalid_reason is not null",
         indexes=[
             {'columns': ['date']},
             {'columns': ['user_id', 'date']},
+            {'columns': ['parsed_at']},
         ],
     )
 }}
@@ -14,7 +20,7 @@
 {#-
     Every element of every calendar day's focus_slots, validated and parsed into local wall-clock
     minutes (0-1440). They become instants only when a day is built, in the user's current zone.
-    Incremental by (user_id, date) like int_task_slots_parsed.
+    Incremental by (user_id, date) like int_task_slots_parsed: only the days changed since the last parse.
 -#}
 
 with days_to_parse as (
@@ -24,12 +30,7 @@ with days_to_parse as (
         source_days.focus_slots,
         source_days.updated_at
     from {{ ref('stg_app__user_calendar_days') }} as source_days
-    {% if incremental_run() -%}
-        where not exists (
-            select 1 from {{ this }} as parsed
-            where parsed.user_id = source_days.user_id and parsed.date = source_days.date
-        )
-    {%- endif %}
+    {{ rows_to_parse('source_days', ['user_id', 'date']) }}
 )
 
 select
@@ -40,5 +41,6 @@ select
     slot,
     start_minute,
     end_minute,
-    invalid_reason
+    invalid_reason,
+    now() as parsed_at
 from {{ focus_slots_parsed('days_to_parse') }} as parsed_slots

@@ -2,20 +2,30 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        on_schema_change='append_new_columns',
         tags=['daily'],
-        pre_hook="{{ delete_stale_parsed_rows(source('app', 'tasks'), ['task_id'], 'task_updated_at') }}",
+        pre_hook="{{ delete_reparsed_rows(
+            source('app', 'tasks'), ['task_id'],
+            'parsed.invalid_reason is null and tstzrange(parsed.start_at, parsed.end_at) && ' ~ range_instants()) }}",
+        post_hook=[
+            "create index if not exists {{ this.identifier }}_valid_range_idx on {{ this }}
+                using gist (tstzrange(start_at, end_at)) where invalid_reason is null",
+            "create index if not exists {{ this.identifier }}_invalid_idx on {{ this }} (user_id)
+                where invalid_reason is not null",
+        ],
         indexes=[
             {'columns': ['task_id']},
-            {'columns': ['tstzrange(start_at, end_at)'], 'type': 'gist'},
+            {'columns': ['parsed_at']},
         ],
     )
 }}
 
 {#-
     Every element of every task's scheduled_slots, validated and parsed into instants truncated to the
-    minute. Incremental by task: the pre-hook deletes the rows of tasks that changed or vanished, and
-    this select parses the tasks that have no rows (new, changed, or with no slots at all). Its rows are
-    instants, independent of time zones, so a user's time-zone change needs no re-parse.
+    minute. Incremental by task: each run re-parses only the tasks changed since the last parse (an
+    index range over app.tasks.updated_at, see last_parse_watermark), so its cost follows the changes,
+    not the history. Rows are instants, independent of time zones, so a user's time-zone change needs no
+    re-parse. The partial GiST index serves "valid slots overlapping this range".
 -#}
 
 with tasks_to_parse as (
@@ -25,9 +35,7 @@ with tasks_to_parse as (
         source_tasks.scheduled_slots,
         source_tasks.updated_at
     from {{ ref('stg_app__tasks') }} as source_tasks
-    {% if incremental_run() -%}
-        where not exists (select 1 from {{ this }} as parsed where parsed.task_id = source_tasks.task_id)
-    {%- endif %}
+    {{ rows_to_parse('source_tasks', ['task_id']) }}
 )
 
 select
@@ -38,5 +46,6 @@ select
     slot,
     start_at,
     end_at,
-    invalid_reason
+    invalid_reason,
+    now() as parsed_at
 from {{ scheduled_slots_parsed('tasks_to_parse') }} as parsed_slots

@@ -3,27 +3,31 @@
         materialized='incremental',
         incremental_strategy='append',
         tags=['daily'],
-        pre_hook="{{ delete_stale_parsed_rows(source('app', 'tasks'), ['task_id'], 'updated_at') }}",
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_reparsed_rows(
+            source('app', 'tasks'), ['task_id'],
+            '(parsed.completed_at between ' ~ range_instant_lower() ~ ' and ' ~ range_instant_upper()
+            ~ ' or parsed.due_at between ' ~ range_instant_lower() ~ ' and ' ~ range_instant_upper() ~ ')') }}",
         indexes=[
             {'columns': ['task_id'], 'unique': true},
             {'columns': ['completed_at']},
             {'columns': ['due_at']},
+            {'columns': ['parsed_at']},
         ],
     )
 }}
 
 {#-
     One row per task: what the metrics need of it (counted, completed, category) and its due instant,
-    the latest end of its valid slots. Incremental by task exactly like int_task_slots_parsed, so a
-    ranged build finds the tasks completed or due in its range through the indexes, not by a scan.
+    the latest end of its valid slots. Incremental by task exactly like int_task_slots_parsed (only the
+    tasks changed since the last parse), and a ranged build finds the tasks completed or due in its range
+    through the indexes, not by a scan.
 -#}
 
 with tasks as (
     select source_tasks.*
     from {{ ref('stg_app__tasks') }} as source_tasks
-    {% if incremental_run() -%}
-        where not exists (select 1 from {{ this }} as summarized where summarized.task_id = source_tasks.task_id)
-    {%- endif %}
+    {{ rows_to_parse('source_tasks', ['task_id']) }}
 ),
 
 slot_summary as (
@@ -48,6 +52,7 @@ select
     slot_summary.due_at,
     coalesce(slot_summary.valid_slot_count, 0)::integer as valid_slot_count,
     coalesce(slot_summary.invalid_slot_count, 0)::integer as invalid_slot_count,
-    tasks.updated_at
+    tasks.updated_at,
+    now() as parsed_at
 from tasks
 left join slot_summary on tasks.task_id = slot_summary.task_id
