@@ -144,7 +144,10 @@ def test_a_goal_change_rebuilds_only_the_goal_snapshots(warehouse: Warehouse, ti
     assert ranged(result) == []
     (request,) = result.run_requests or []
     assert request.job_name == "unpartitioned_job"
-    assert [key.to_user_string() for key in request.asset_selection or []] == ["analytics/goal_progress_snapshots"]
+    assert sorted(key.to_user_string() for key in request.asset_selection or []) == [
+        "analytics/goal_progress_build_log",
+        "analytics/int_goal_period_progress",
+    ]  # the view goal_progress_snapshots reads them: nothing to rebuild
 
 
 def test_evaluating_twice_requests_nothing_twice(warehouse: Warehouse, tick: Any) -> None:
