@@ -154,7 +154,8 @@
             from {{ ref('stg_app__users') }}
         ),
 
-        tasks as (
+        -- read twice (completions, dues): not materialized, so each read's range reaches its index
+        tasks as not materialized (
             select
                 tasks.task_id,
                 tasks.user_id,
