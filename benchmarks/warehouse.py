@@ -7,7 +7,7 @@ Seeds databases of its own (``pulse_bench_wh_<users>u_<days>d``, dropped afterwa
 - a 2-day ranged build after it (the last two seeded local dates, incremental);
 - the same 2-day build on databases seeded with each ``--histories`` length, with
   ``--history-users`` users (default ``--users``): it should not grow with history, as
-  the parsed-slot tables are incremental and indexed;
+  every step of a ranged build reads what changed through an index (docs/architecture.md);
 - the floor: one hand-written SQL statement (``benchmarks/sql/daily_metrics_floor.sql``)
   computing the same daily metrics from the app tables, whose rows are checked equal
   to ``analytics.analytics_daily_metrics``.
