@@ -32,8 +32,8 @@ that are in the marts already.
 One run at a time. A tick reads nothing while a run is queued or in progress:
 such a run may be about to write where a task was when it read the source, and
 the tick would miss that date if it read ``fct_task_dates`` first. Once it is
-finished, ``fct_task_dates`` holds every date the marts hold each task on (it is
-rebuilt with them, over the same range), so the dates a task left are all
+finished, ``fct_task_dates`` holds every date the marts hold each task on (a view
+over the pieces and events rebuilt with them, over the same range), so the dates a task left are all
 there. Runs are serialized by the warehouse pool anyway, so waiting costs no
 throughput, and the changes made meanwhile become one batch.
 

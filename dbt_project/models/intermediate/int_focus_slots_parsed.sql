@@ -7,7 +7,7 @@
         pre_hook="{{ delete_reparsed_rows(
             source('app', 'user_calendar_days'), ['user_id', 'date'],
             'parsed.date >= ' ~ range_start_date() ~ ' and parsed.date < ' ~ range_end_date()) }}",
-        post_hook="create index if not exists {{ this.identifier }}_invalid_idx on {{ this }} (user_id)
+        post_hook="create index if not exists {{ this.identifier }}_invalid_idx on {{ this }} (parsed_at)
             where invalid_reason is not null",
         indexes=[
             {'columns': ['date']},
@@ -38,7 +38,7 @@ select
     date,
     day_updated_at,
     slot_index,
-    slot,
+    case when invalid_reason is not null then slot end as slot,
     start_minute,
     end_minute,
     invalid_reason,

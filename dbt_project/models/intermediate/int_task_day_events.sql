@@ -7,6 +7,7 @@
         indexes=[
             {'columns': ['user_id', 'date']},
             {'columns': ['date']},
+            {'columns': ['task_id']},
         ],
     )
 }}

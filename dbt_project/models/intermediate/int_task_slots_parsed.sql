@@ -10,7 +10,7 @@
         post_hook=[
             "create index if not exists {{ this.identifier }}_valid_range_idx on {{ this }}
                 using gist (tstzrange(start_at, end_at)) where invalid_reason is null",
-            "create index if not exists {{ this.identifier }}_invalid_idx on {{ this }} (user_id)
+            "create index if not exists {{ this.identifier }}_invalid_idx on {{ this }} (parsed_at)
                 where invalid_reason is not null",
         ],
         indexes=[
@@ -43,7 +43,7 @@ select
     user_id,
     task_updated_at,
     slot_index,
-    slot,
+    case when invalid_reason is not null then slot end as slot,
     start_at,
     end_at,
     invalid_reason,

@@ -30,53 +30,43 @@ focus as (
     select * from {{ focus_slots_unioned_by_local_day() }} as focus_slots_unioned
 ),
 
-facts as (
-    select
-        user_id,
-        date,
-        category_id,
-        minutes as scheduled_minutes,
-        tstzrange(piece_start, piece_end) as piece,
-        0 as completed_tasks,
-        0 as tasks_due,
-        0 as tasks_due_completed
-    from pieces
-    union all
-    select
-        user_id,
-        date,
-        category_id,
-        0 as scheduled_minutes,
-        null as piece,
-        (event = 'completed')::integer as completed_tasks,
-        (event = 'due')::integer as tasks_due,
-        (event = 'due' and is_completed)::integer as tasks_due_completed
-    from events
+per_category as (
+    select * from {{ scheduled_by_category('pieces') }} as scheduled_by_category
 ),
 
+counts as (
+    select * from {{ event_counts('events', ['user_id', 'date', 'category_id']) }} as event_counts
+),
+
+-- every (user, date, category) with pieces or events; a null category (uncategorized) joins as a zero uuid
 by_category as (
     select
-        user_id,
-        date,
-        category_id,
-        sum(scheduled_minutes) as scheduled_minutes,
-        range_agg(piece) filter (where piece is not null) as scheduled_ranges,
-        sum(completed_tasks) as completed_tasks_count,
-        sum(tasks_due) as tasks_due_count,
-        sum(tasks_due_completed) as tasks_due_completed_count
-    from facts
-    group by user_id, date, category_id
+        coalesce(per_category.user_id, counts.user_id) as user_id,
+        coalesce(per_category.date, counts.date) as date,
+        coalesce(per_category.category_id, counts.category_id) as category_id,
+        per_category.scheduled_minutes,
+        per_category.scheduled_ranges,
+        counts.completed_tasks_count,
+        counts.tasks_due_count,
+        counts.tasks_due_completed_count
+    from per_category
+    full join counts
+        on
+            per_category.user_id = counts.user_id
+            and per_category.date = counts.date
+            and coalesce(per_category.category_id, '00000000-0000-0000-0000-000000000000'::uuid)
+            = coalesce(counts.category_id, '00000000-0000-0000-0000-000000000000'::uuid)
 )
 
 select
     by_category.user_id,
     by_category.date,
     by_category.category_id,
-    by_category.scheduled_minutes::integer as scheduled_minutes,
+    coalesce(by_category.scheduled_minutes, 0)::integer as scheduled_minutes,
     {{ multirange_minutes('by_category.scheduled_ranges * focus.focus_ranges') }} as focus_minutes,
-    by_category.completed_tasks_count::integer as completed_tasks_count,
-    by_category.tasks_due_count::integer as tasks_due_count,
-    by_category.tasks_due_completed_count::integer as tasks_due_completed_count
+    coalesce(by_category.completed_tasks_count, 0)::integer as completed_tasks_count,
+    coalesce(by_category.tasks_due_count, 0)::integer as tasks_due_count,
+    coalesce(by_category.tasks_due_completed_count, 0)::integer as tasks_due_completed_count
 from by_category
 left join focus
     on
