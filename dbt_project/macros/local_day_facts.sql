@@ -45,32 +45,55 @@
                 and tstzrange(slots.start_at, slots.end_at) && tstzrange({{ range_instant_lower() }}, {{ range_instant_upper() }})
         ),
 
-        day_windows as (
+        -- the local dates of the windows holding the slot's first and last instant: the wall date, minus
+        -- one when the instant precedes that date's window (a local midnight clocks fall back onto)
+        walls as (
             select
                 slots.*,
-                candidates.local_date,
-                windows.window_start,
-                windows.window_end
+                (slots.start_at at time zone slots.metric_timezone)::date as start_wall,
+                ((slots.end_at - interval '1 microsecond') at time zone slots.metric_timezone)::date as end_wall
             from slots
-            cross join {{ candidate_local_dates('slots.start_at', 'slots.end_at', 'slots.metric_timezone') }} as candidates
-            cross join lateral (
-                select
-                    {{ local_day_start('candidates.local_date', 'slots.metric_timezone') }} as window_start,
-                    {{ local_day_end('candidates.local_date', 'slots.metric_timezone') }} as window_end
-                limit all offset 0
-            ) as windows
+            limit all offset 0
         ),
 
+        spans as (
+            select
+                walls.*,
+                walls.start_wall - (
+                    walls.start_at < {{ local_day_start('walls.start_wall', 'walls.metric_timezone') }}
+                )::integer as first_date,
+                walls.end_wall - (
+                    walls.end_at - interval '1 microsecond' < {{ local_day_start('walls.end_wall', 'walls.metric_timezone') }}
+                )::integer as last_date
+            from walls
+            limit all offset 0
+        ),
+
+        -- one piece per local date of the span inside the built range; window bounds are computed only
+        -- for the dates a slot does not start or end on (slots crossing a local midnight)
         pieces as (
             select
-                user_id,
-                task_id,
-                category_id,
-                task_updated_at,
-                local_date,
-                greatest(start_at, window_start) as piece_start,
-                least(end_at, window_end) as piece_end
-            from day_windows
+                spans.user_id,
+                spans.task_id,
+                spans.category_id,
+                spans.task_updated_at,
+                days.local_date,
+                case
+                    when days.local_date = spans.first_date then spans.start_at
+                    else {{ local_day_start('days.local_date', 'spans.metric_timezone') }}
+                end as piece_start,
+                case
+                    when days.local_date = spans.last_date then spans.end_at
+                    else {{ local_day_end('days.local_date', 'spans.metric_timezone') }}
+                end as piece_end
+            from spans
+            cross join lateral (
+                select greatest(spans.first_date, {{ range_start_date() }}) + day_offset as local_date
+                from generate_series(
+                    0,
+                    least(spans.last_date, {{ range_end_date() }} - 1) - greatest(spans.first_date, {{ range_start_date() }})
+                ) as offsets (day_offset)
+            ) as days
         )
 
         select
@@ -170,47 +193,48 @@
             inner join users on tasks.user_id = users.user_id
         ),
 
-        completions as (
+        -- the instant that decides the day, and its wall date: completed_at for completions (the window
+        -- holding it), due_at - 1 us for dues (the window (D 00:00, D+1 00:00] holding due_at)
+        moments as (
             select
-                tasks.user_id,
-                tasks.task_id,
-                tasks.category_id,
-                tasks.task_updated_at,
-                tasks.is_completed,
-                candidates.local_date as date,
-                'completed' as event
+                tasks.*,
+                'completed' as event,
+                tasks.completed_at as moment,
+                (tasks.completed_at at time zone tasks.metric_timezone)::date as wall
             from tasks
-            cross join {{ candidate_local_dates('tasks.completed_at', 'tasks.completed_at', 'tasks.metric_timezone') }} as candidates
             where
                 tasks.is_completed
                 and tasks.completed_at >= {{ range_instant_lower() }}
                 and tasks.completed_at < {{ range_instant_upper() }}
-                and tasks.completed_at >= {{ local_day_start('candidates.local_date', 'tasks.metric_timezone') }}
-                and tasks.completed_at < {{ local_day_end('candidates.local_date', 'tasks.metric_timezone') }}
-        ),
-
-        dues as (
+            union all
             select
-                tasks.user_id,
-                tasks.task_id,
-                tasks.category_id,
-                tasks.task_updated_at,
-                tasks.is_completed,
-                candidates.local_date as date,
-                'due' as event
+                tasks.*,
+                'due' as event,
+                tasks.due_at - interval '1 microsecond' as moment,
+                ((tasks.due_at - interval '1 microsecond') at time zone tasks.metric_timezone)::date as wall
             from tasks
-            cross join {{ candidate_local_dates('tasks.due_at', 'tasks.due_at', 'tasks.metric_timezone') }} as candidates
             where
                 tasks.is_counted
                 and tasks.due_at > {{ range_instant_lower() }}
                 and tasks.due_at <= {{ range_instant_upper() }}
-                and tasks.due_at > {{ local_day_start('candidates.local_date', 'tasks.metric_timezone') }}
-                and tasks.due_at <= {{ local_day_end('candidates.local_date', 'tasks.metric_timezone') }}
+        ),
+
+        -- the wall date, minus one when the moment precedes that date's window (ambiguous local midnight)
+        events as (
+            select
+                user_id,
+                task_id,
+                category_id,
+                task_updated_at,
+                is_completed,
+                wall - (moment < {{ local_day_start('wall', 'metric_timezone') }})::integer as date,
+                event
+            from moments
         )
 
-        select * from completions
-        union all
-        select * from dues
+        select *
+        from events
+        where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
     )
 {% endmacro %}
 

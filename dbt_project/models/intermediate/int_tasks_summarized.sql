@@ -37,7 +37,9 @@ slot_summary as (
         count(*) filter (where slots.invalid_reason is null) as valid_slot_count,
         count(*) filter (where slots.invalid_reason is not null) as invalid_slot_count
     from {{ ref('int_task_slots_parsed') }} as slots
-    where slots.task_id in (select tasks.task_id from tasks)
+    {% if incremental_run() -%}
+        where slots.task_id in (select tasks.task_id from tasks)  -- the tasks re-parsed by this run
+    {%- endif %}
     group by slots.task_id
 )
 
