@@ -291,12 +291,15 @@
     source rows whose updated_at is at or after this table's last parse (max parsed_at, the database's
     clock, indexed) minus the lookback var parse_lookback (default 1 hour): an app transaction that began
     before a parse and committed after it carries an earlier updated_at, and is caught as long as it took
-    less than the lookback. An empty table, a first run or a full refresh parses everything. The
+    less than the lookback. An empty table, a first run, a full refresh or a table from before parsed_at
+    existed parses everything. The
     instant is read once, as a literal, so the planner sees it and ranges over the updated_at index.
 -#}
 {% macro last_parse_watermark() -%}
     {%- set watermark = none -%}
-    {%- if execute and incremental_run() -%}
+    {%- set columns = adapter.get_columns_in_relation(this) if execute and incremental_run() else [] -%}
+    {#- a table built before parsed_at existed is parsed again whole (the column is added on the way) -#}
+    {%- if 'parsed_at' in columns | map(attribute='name') | list -%}
         {%- set result = run_query(
             "select (max(parsed_at) - interval '" ~ var('parse_lookback') ~ "')::text from " ~ this
         ) -%}

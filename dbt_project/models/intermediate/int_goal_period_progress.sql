@@ -10,6 +10,7 @@
             {'columns': ['goal_id', 'period_start', 'period_end'], 'unique': true},
             {'columns': ['user_id', 'time_period', 'period_start']},
             {'columns': ['covers_builds_through']},
+            {'columns': ['computed_at']},
         ],
     )
 }}
@@ -38,7 +39,8 @@ select
     category_id,
     goal_updated_at,
     metric_timezone,
-    {{ goal_latest_build_sql() }} as covers_builds_through
+    {{ goal_latest_build_sql() }} as covers_builds_through,
+    now() as computed_at
 {% if incremental_run() -%}
     from {{ goal_progress(build_as_of(), {'stored': this, 'rebuilt_ranges': goal_rebuilt_ranges_sql()}) }} as progress
 {%- else -%}
