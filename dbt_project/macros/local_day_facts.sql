@@ -19,29 +19,20 @@
             from {{ ref('stg_app__users') }}
         ),
 
-        counted_tasks as (
-            select
-                task_id,
-                category_id,
-                updated_at
-            from {{ ref('int_tasks_summarized') }}
-            where is_counted
-        ),
-
         slots as (
             select
                 slots.task_id,
                 slots.user_id,
-                counted_tasks.category_id,
-                counted_tasks.updated_at as task_updated_at,
+                slots.category_id,
+                slots.task_updated_at,
                 users.metric_timezone,
                 slots.start_at,
                 slots.end_at
             from {{ ref('int_task_slots_parsed') }} as slots
-            inner join counted_tasks on slots.task_id = counted_tasks.task_id
             inner join users on slots.user_id = users.user_id
             where
                 slots.invalid_reason is null
+                and slots.is_counted
                 and tstzrange(slots.start_at, slots.end_at) && tstzrange({{ range_instant_lower() }}, {{ range_instant_upper() }})
         ),
 

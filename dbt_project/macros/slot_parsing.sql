@@ -190,14 +190,18 @@
     One row per element of each task's scheduled_slots (one row for a value that is not an array):
     task_id, user_id, task_updated_at, slot_index (1-based; null for not_an_array), slot (raw jsonb),
     start_at, end_at (truncated to the minute, null when invalid), invalid_reason (null when valid).
-    `tasks` is a relation or CTE with task_id, user_id, scheduled_slots, updated_at.
+    `tasks` is a relation or CTE with task_id, user_id, scheduled_slots, updated_at, and the
+    `task_columns` to pass through.
 -#}
-{% macro scheduled_slots_parsed(tasks) %}
+{% macro scheduled_slots_parsed(tasks, task_columns=[]) %}
     (
         select
             source_tasks.task_id,
             source_tasks.user_id,
             source_tasks.updated_at as task_updated_at,
+            {%- for column in task_columns %}
+            source_tasks.{{ column }},
+            {%- endfor %}
             elements.slot_index,
             elements.slot,
             checked.start_at,
@@ -295,11 +299,12 @@
     existed parses everything. The
     instant is read once, as a literal, so the planner sees it and ranges over the updated_at index.
 -#}
-{% macro last_parse_watermark() -%}
+{% macro last_parse_watermark(required_columns=['parsed_at']) -%}
     {%- set watermark = none -%}
     {%- set columns = adapter.get_columns_in_relation(this) if execute and incremental_run() else [] -%}
-    {#- a table built before parsed_at existed is parsed again whole (the column is added on the way) -#}
-    {%- if 'parsed_at' in columns | map(attribute='name') | list -%}
+    {%- set present = columns | map(attribute='name') | list -%}
+    {#- a table built before one of its columns existed is parsed again whole (the column is added on the way) -#}
+    {%- if columns and required_columns | reject('in', present) | list | length == 0 -%}
         {%- set result = run_query(
             "select (max(parsed_at) - interval '" ~ var('parse_lookback') ~ "')::text from " ~ this
         ) -%}
@@ -319,12 +324,12 @@
     condition on `parsed` that an index serves. Hard-deleted rows outside the range stay until a build
     covers them; they never reach a mart (the invalid_slots view checks the source row exists).
 -#}
-{% macro delete_reparsed_rows(source_relation, key_columns, orphans_in_range) -%}
+{% macro delete_reparsed_rows(source_relation, key_columns, orphans_in_range, required_columns=['parsed_at']) -%}
     {% if incremental_run() -%}
         delete from {{ this }} as parsed
         using {{ source_relation }} as changed
         where
-            changed.updated_at >= {{ last_parse_watermark() }}
+            changed.updated_at >= {{ last_parse_watermark(required_columns) }}
             {% for key in key_columns -%}
                 and changed.{{ key }} = parsed.{{ key }}
             {% endfor %};
@@ -347,10 +352,10 @@
     rows in this table (the pre-hook deleted the changed ones' rows; a row changed between the pre-hook
     and this insert keeps its old rows until the next run, which sees it changed).
 -#}
-{% macro rows_to_parse(source_alias, key_columns) -%}
+{% macro rows_to_parse(source_alias, key_columns, required_columns=['parsed_at']) -%}
     {% if incremental_run() -%}
         where
-            {{ source_alias }}.updated_at >= {{ last_parse_watermark() }}
+            {{ source_alias }}.updated_at >= {{ last_parse_watermark(required_columns) }}
             and not exists (
                 select 1
                 from {{ this }} as parsed

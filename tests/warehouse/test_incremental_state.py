@@ -202,3 +202,20 @@ def test_goal_snapshots_kept_incrementally_equal_a_full_recompute(seeded: str) -
         assert len(incremental) == len(recomputed) > 0
         assert incremental == recomputed, f"incremental goal snapshots as of {as_of} differ from a full recompute"
     assert len(at_earlier) < len(at_later), "a build with an earlier as_of keeps no future periods"
+
+
+def test_a_parsed_table_from_before_parsed_at_is_parsed_again_whole(seeded: str) -> None:
+    """An upgrade: a table built by an older Pulse has no parsed_at; the next ranged build re-parses it."""
+    with psycopg.connect(seeded) as conn:
+        tasks = one(conn, "select count(*) from app.tasks")
+        conn.execute("alter table analytics.int_tasks_summarized drop column parsed_at")
+        conn.commit()
+    build_warehouse(seeded, DAY, DAY + timedelta(days=1), as_of=AS_OF, progress=None)
+    with psycopg.connect(seeded) as conn:
+        reparsed = one(
+            conn,
+            "select count(*) from analytics.int_tasks_summarized as summarized"
+            " where parsed_at > now() - interval '10 minutes'"
+            " and exists (select 1 from app.tasks where tasks.task_id = summarized.task_id)",
+        )
+    assert reparsed == tasks, "every source task is summarized again"
