@@ -205,6 +205,7 @@
 -#}
 {% macro delete_goal_periods_to_recompute() -%}
     {% if incremental_run() -%}
+        {{ index_lookups_only() }}
         with recursive stored_goals as (
             (select stored.goal_id from {{ this }} as stored order by stored.goal_id limit 1)
             union all
@@ -226,8 +227,8 @@
             select goals.goal_id from {{ ref('stg_app__goals') }} as goals where goals.is_active
         );
 
-        delete from {{ this }} as stored
-        using (
+        -- materialized, so each goal's bound is an index condition of the delete, not a filter after it
+        with bounds as materialized (
             select
                 goals.goal_id,
                 case
@@ -253,11 +254,15 @@
                 limit 1
             ) as latest
             where goals.is_active
-        ) as bounds
+        )
+
+        delete from {{ this }} as stored
+        using bounds
         where stored.goal_id = bounds.goal_id and stored.period_start >= bounds.recompute_from;
 
         delete from {{ this }} as stored
         using {{ goal_rebuilt_ranges_sql() }} as rebuilt
-        where daterange(stored.period_start, stored.period_end, '[]') && daterange(rebuilt.start_date, rebuilt.end_date)
+        where daterange(stored.period_start, stored.period_end, '[]') && daterange(rebuilt.start_date, rebuilt.end_date);
+        {{ any_join_again() }}
     {%- endif %}
 {%- endmacro %}

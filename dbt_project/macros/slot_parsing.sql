@@ -318,6 +318,22 @@
 {%- endmacro %}
 
 {#-
+    Around the pre-hook deletes of the incremental tables: they touch the few rows a build changes, found
+    through indexes, but PostgreSQL's estimates lead it to hash a whole table (app.tasks, every stored goal
+    period) to find them, a cost that grows with history. Nested loops over the indexes keep it to the
+    changes. SET LOCAL and RESET bound it to these statements.
+-#}
+{% macro index_lookups_only() -%}
+    set local enable_hashjoin = off;
+    set local enable_mergejoin = off;
+{%- endmacro %}
+
+{% macro any_join_again() -%}
+    reset enable_hashjoin;
+    reset enable_mergejoin
+{%- endmacro %}
+
+{#-
     Pre-hook of the parsed-slot tables: delete the rows of source rows changed since the last parse (see
     last_parse_watermark), so that the model's insert re-parses exactly those, and the rows of source
     rows that no longer exist (hard deletes) among those the built range reads: `orphans_in_range` is a
@@ -326,6 +342,7 @@
 -#}
 {% macro delete_reparsed_rows(source_relation, key_columns, orphans_in_range, required_columns=['parsed_at']) -%}
     {% if incremental_run() -%}
+        {{ index_lookups_only() }}
         delete from {{ this }} as parsed
         using {{ source_relation }} as changed
         where
@@ -343,7 +360,8 @@
                     {% for key in key_columns -%}
                         current_rows.{{ key }} = parsed.{{ key }}{% if not loop.last %} and {% endif %}
                     {% endfor -%}
-            )
+            );
+        {{ any_join_again() }}
     {%- endif %}
 {%- endmacro %}
 
