@@ -36,8 +36,8 @@
                 and tstzrange(slots.start_at, slots.end_at) && tstzrange({{ range_instant_lower() }}, {{ range_instant_upper() }})
         ),
 
-        -- the local dates of the windows holding the slot's first and last instant: the wall date, minus
-        -- one when the instant precedes that date's window (a local midnight clocks fall back onto)
+        -- the local dates of the windows holding the slot's first and last instant (local_date_of, with
+        -- each wall date computed once)
         walls as (
             select
                 slots.*,
@@ -50,12 +50,10 @@
         spans as (
             select
                 walls.*,
-                walls.start_wall - (
-                    walls.start_at < {{ local_day_start('walls.start_wall', 'walls.metric_timezone') }}
-                )::integer as first_date,
-                walls.end_wall - (
-                    walls.end_at - interval '1 microsecond' < {{ local_day_start('walls.end_wall', 'walls.metric_timezone') }}
-                )::integer as last_date
+                {{ local_date_of('walls.start_at', 'walls.metric_timezone', 'walls.start_wall') }} as first_date,
+                {{ local_date_of(
+                    "(walls.end_at - interval '1 microsecond')", 'walls.metric_timezone', 'walls.end_wall'
+                ) }} as last_date
             from walls
             limit all offset 0
         ),
@@ -210,7 +208,7 @@
                 and tasks.due_at <= {{ range_instant_upper() }}
         ),
 
-        -- the wall date, minus one when the moment precedes that date's window (ambiguous local midnight)
+        -- the local date of the window holding the moment (local_date_of, the wall date computed once)
         events as (
             select
                 user_id,
@@ -218,7 +216,7 @@
                 category_id,
                 task_updated_at,
                 is_completed,
-                wall - (moment < {{ local_day_start('wall', 'metric_timezone') }})::integer as date,
+                {{ local_date_of('moment', 'metric_timezone', 'wall') }} as date,
                 event
             from moments
         )

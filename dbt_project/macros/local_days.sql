@@ -38,13 +38,15 @@
 {#-
     The local date whose window holds `instant` in zone `tz`. Usually the wall-clock date; but when a
     local midnight is ambiguous (clocks fall back onto it), the window of that date starts at the later
-    midnight, so an instant in the first pass of the repeated hour belongs to the date before.
+    midnight, so an instant in the first pass of the repeated hour belongs to the date before. `wall`:
+    the instant's wall date when the caller has computed it already (one AT TIME ZONE call fewer).
 -#}
-{% macro local_date_of(instant, tz) -%}
+{% macro local_date_of(instant, tz, wall=none) -%}
+    {%- set wall = wall or '(' ~ instant ~ ' at time zone ' ~ tz ~ ')::date' -%}
     (
-        ({{ instant }} at time zone {{ tz }})::date
+        {{ wall }}
         - case
-            when {{ instant }} < {{ local_day_start('(' ~ instant ~ ' at time zone ' ~ tz ~ ')::date', tz) }}
+            when {{ instant }} < {{ local_day_start(wall, tz) }}
                 then 1
             else 0
         end
@@ -54,30 +56,6 @@
 {#- End instant (exclusive) of local date `local_date` in zone `tz`: the next local midnight. -#}
 {% macro local_day_end(local_date, tz) -%}
     ((({{ local_date }}) + 1)::timestamp at time zone {{ tz }})
-{%- endmacro %}
-
-{#-
-    A lateral subquery of the local dates whose windows can hold a part of [first_instant, last_instant]
-    in zone tz, limited to the built range: from the local date of the first instant minus one to the
-    local date of the last instant plus one (an ambiguous local midnight can put an instant in the
-    window of the date before its local date). Callers keep the dates whose real window overlaps.
--#}
-{% macro candidate_local_dates(first_instant, last_instant, tz, start_date=none, end_date=none) -%}
-    lateral (
-        select bounds.first_date + offsets.day_offset as local_date
-        from (
-            select
-                greatest(
-                    ({{ first_instant }} at time zone {{ tz }})::date - 1,
-                    {{ start_date or range_start_date() }}
-                ) as first_date,
-                least(
-                    ({{ last_instant }} at time zone {{ tz }})::date + 1,
-                    {{ end_date or range_end_date() }} - 1
-                ) as last_date
-        ) as bounds
-        cross join lateral generate_series(0, bounds.last_date - bounds.first_date) as offsets (day_offset)
-    )
 {%- endmacro %}
 
 {#- Whole minutes in a tstzmultirange (0 for null or empty). -#}

@@ -73,7 +73,6 @@ def seeded(pulse_db: str) -> str:
 def test_a_ranged_build_parses_only_the_changed_rows(seeded: str) -> None:
     with psycopg.connect(seeded) as conn:
         before = parsed_at_by_task(conn)
-        focus_rows_before = one(conn, "select count(*) from analytics.int_focus_slots_parsed")
         task_id, user_id = conn.execute(
             "select task_id, user_id from app.tasks where deleted_at is null and status <> 'cancelled'"
             " order by task_id limit 1"
@@ -109,7 +108,12 @@ def test_a_ranged_build_parses_only_the_changed_rows(seeded: str) -> None:
             (max(before.values()),),
         ).fetchall()
         assert reparsed_days == [(user_id, DAY)]
-        assert one(conn, "select count(*) from analytics.int_focus_slots_parsed") >= focus_rows_before
+        day_rows = conn.execute(
+            "select slot_index, start_minute, end_minute, invalid_reason from analytics.int_focus_slots_parsed"
+            " where user_id = %s and date = %s order by slot_index",
+            (user_id, DAY),
+        ).fetchall()
+        assert day_rows == [(1, 540, 720, None), (2, None, None, "unparseable_start")]
         scheduled_after, focus_available = day_minutes(conn, user_id, DAY)
         assert scheduled_after == scheduled_before - old_minutes_on_day + 95
         assert focus_available == 180

@@ -41,48 +41,43 @@ valid_slots as not materialized (
     where parsed.invalid_reason is null and tasks.is_counted
 ),
 
+-- the local dates from the window holding a slot's start to the one holding its last instant
 scheduled_dates as (
     select
-        valid_slots.user_id,
-        valid_slots.task_id,
-        candidates.local_date as date
-    from valid_slots
-    cross join {{ candidate_local_dates(
-        'valid_slots.start_at', 'valid_slots.end_at', 'valid_slots.metric_timezone',
-        "'1900-01-01'::date", "'9999-01-01'::date") }} as candidates
-    where
-        valid_slots.start_at < {{ local_day_end('candidates.local_date', 'valid_slots.metric_timezone') }}
-        and valid_slots.end_at > {{ local_day_start('candidates.local_date', 'valid_slots.metric_timezone') }}
+        slot_spans.user_id,
+        slot_spans.task_id,
+        greatest(slot_spans.first_date, '1900-01-01'::date) + day_offsets.day_offset as date
+    from (
+        select
+            valid_slots.user_id,
+            valid_slots.task_id,
+            {{ local_date_of('valid_slots.start_at', 'valid_slots.metric_timezone') }} as first_date,
+            {{ local_date_of("(valid_slots.end_at - interval '1 microsecond')", 'valid_slots.metric_timezone') }}
+                as last_date
+        from valid_slots
+    ) as slot_spans
+    cross join lateral generate_series(
+        0, least(slot_spans.last_date, '9998-12-31'::date) - greatest(slot_spans.first_date, '1900-01-01'::date)
+    ) as day_offsets (day_offset)
 ),
 
+-- due on the day whose window (D 00:00, D+1 00:00] holds the latest slot end
 due_dates as (
     select
         valid_slots.user_id,
         valid_slots.task_id,
-        candidates.local_date as date
+        {{ local_date_of("(valid_slots.due_at - interval '1 microsecond')", 'valid_slots.metric_timezone') }} as date
     from valid_slots
-    cross join {{ candidate_local_dates(
-        'valid_slots.due_at', 'valid_slots.due_at', 'valid_slots.metric_timezone',
-        "'1900-01-01'::date", "'9999-01-01'::date") }} as candidates
-    where
-        valid_slots.end_at = valid_slots.due_at
-        and valid_slots.due_at > {{ local_day_start('candidates.local_date', 'valid_slots.metric_timezone') }}
-        and valid_slots.due_at <= {{ local_day_end('candidates.local_date', 'valid_slots.metric_timezone') }}
+    where valid_slots.end_at = valid_slots.due_at
 ),
 
 completion_dates as (
     select
         tasks.user_id,
         tasks.task_id,
-        candidates.local_date as date
+        {{ local_date_of('tasks.completed_at', 'tasks.metric_timezone') }} as date
     from tasks
-    cross join {{ candidate_local_dates(
-        'tasks.completed_at', 'tasks.completed_at', 'tasks.metric_timezone',
-        "'1900-01-01'::date", "'9999-01-01'::date") }} as candidates
-    where
-        tasks.is_completed
-        and tasks.completed_at >= {{ local_day_start('candidates.local_date', 'tasks.metric_timezone') }}
-        and tasks.completed_at < {{ local_day_end('candidates.local_date', 'tasks.metric_timezone') }}
+    where tasks.is_completed
 )
 
 select
@@ -96,9 +91,11 @@ select
     task_id,
     date
 from due_dates
+where date >= '1900-01-01' and date < '9999-01-01'
 union
 select
     user_id,
     task_id,
     date
 from completion_dates
+where date >= '1900-01-01' and date < '9999-01-01'
