@@ -102,88 +102,100 @@
 {%- endmacro %}
 
 {#-
-    The elements of a jsonb column that should be an array, one row each (slot_index 1-based), or one
-    row with slot_index null and early_reason 'not_an_array' when it is not an array. One scan of the
-    rows (a lateral union), so a filter on the row's key reaches the source scan.
+    The elements of a jsonb column that should be an array, as a lateral FROM item: one row each
+    (slot_index 1-based, early_reason null), or one row with slot_index null, the value itself as slot and
+    early_reason 'not_an_array' when it is not an array. A plain subquery over a function call, which
+    PostgreSQL pulls up: a filter on the row's key reaches the source scan, and a full parse can run in
+    parallel workers.
 -#}
 {% macro json_array_elements_or_not_an_array(json_column) -%}
     lateral (
         select
-            null::integer as slot_index,
-            {{ json_column }} as slot,
-            'not_an_array' as early_reason
-        where jsonb_typeof({{ json_column }}) <> 'array'
-        union all
-        select
-            element.slot_index::integer as slot_index,
+            case when jsonb_typeof({{ json_column }}) = 'array' then element.slot_index::integer end as slot_index,
             element.slot,
-            null as early_reason
+            case when jsonb_typeof({{ json_column }}) <> 'array' then 'not_an_array' end as early_reason
         from jsonb_array_elements(
-            case when jsonb_typeof({{ json_column }}) = 'array' then {{ json_column }} end
+            case
+                when jsonb_typeof({{ json_column }}) = 'array' then {{ json_column }}
+                else jsonb_build_array({{ json_column }})
+            end
         ) with ordinality as element (slot, slot_index)
     )
 {%- endmacro %}
 
 {#-
-    The validation of one scheduled slot, as a lateral subquery over `slot` (jsonb) and `early_reason`:
-    start_at, end_at (truncated to the minute; null when invalid) and invalid_reason (null when valid).
-    Each stage is an `offset 0` subquery so PostgreSQL computes every expression once per slot instead
-    of copying it into each later reference. A null text (not a JSON string) has a null shape.
+    The two fields of a slot as texts, as a lateral FROM item `(start_text, end_text)`: a JSON string's
+    text, another value's JSON text (which no instant pattern matches), or null when the field is missing
+    or null or the slot is not an object. A function scan: each row computes it once, and later expressions
+    of the same query level read its columns instead of extracting them again.
 -#}
-{% macro scheduled_slot_checked(slot, early_reason) -%}
-    lateral (
+{% macro slot_fields(slot) -%}
+    lateral jsonb_to_record(case when jsonb_typeof({{ slot }}) = 'object' then {{ slot }} else '{}'::jsonb end)
+        as slot_fields (start text, "end" text)
+{%- endmacro %}
+
+{#-
+    The validation of scheduled slots: a query over `rows` (a FROM item with columns slot (jsonb) and
+    early_reason, and any others, which pass through) adding start_at, end_at (truncated to the minute;
+    null when invalid) and invalid_reason (null when valid). Each stage is an `offset 0` subquery, so
+    PostgreSQL computes every expression once per slot instead of copying it into each later reference.
+    The first stage reads the fields and classifies their shapes (the costly part) in the same query
+    level as the scan of `rows`, so a full parse runs it in parallel workers. As a lateral subquery over
+    one slot (`rows` = `(select <slot>, <early_reason>)`) the stages run per slot and keep the caller's
+    filters pushed down. A null text has a null shape.
+-#}
+{% macro scheduled_slot_checks(rows) -%}
+    select
+        cast_instants.*,
+        case when cast_instants.parse_reason is null and cast_instants.end_ts > cast_instants.start_ts then cast_instants.start_ts end
+            as start_at,
+        case when cast_instants.parse_reason is null and cast_instants.end_ts > cast_instants.start_ts then cast_instants.end_ts end
+            as end_at,
+        coalesce(cast_instants.parse_reason, case when cast_instants.end_ts <= cast_instants.start_ts then 'end_not_after_start' end)
+            as invalid_reason
+    from (
         select
-            case when parse_reason is null and end_ts > start_ts then start_ts end as start_at,
-            case when parse_reason is null and end_ts > start_ts then end_ts end as end_at,
-            coalesce(parse_reason, case when end_ts <= start_ts then 'end_not_after_start' end) as invalid_reason
+            reasoned.*,
+            case when reasoned.parse_reason is null then {{ iso_instant_to_minute('reasoned.start_text') }} end as start_ts,
+            case when reasoned.parse_reason is null then {{ iso_instant_to_minute('reasoned.end_text') }} end as end_ts
         from (
             select
-                parse_reason,
-                case when parse_reason is null then {{ iso_instant_to_minute('start_text') }} end as start_ts,
-                case when parse_reason is null then {{ iso_instant_to_minute('end_text') }} end as end_ts
+                typed.*,
+                case
+                    when typed.early_reason is not null then typed.early_reason
+                    when typed.slot_type <> 'object' then 'not_an_object'
+                    when typed.start_text is null then 'missing_start'
+                    when typed.end_text is null then 'missing_end'
+                    when typed.start_shape is null then 'unparseable_start'
+                    when typed.start_shape <> 'usual' and not {{ iso_instant_fields_are_valid('typed.start_text') }}
+                        then 'unparseable_start'
+                    when typed.end_shape is null then 'unparseable_end'
+                    when typed.end_shape <> 'usual' and not {{ iso_instant_fields_are_valid('typed.end_text') }}
+                        then 'unparseable_end'
+                    when typed.start_shape = 'no_offset' or typed.end_shape = 'no_offset' then 'missing_offset'
+                end as parse_reason
             from (
                 select
-                    start_text,
-                    end_text,
+                    slot_rows.*,
+                    jsonb_typeof(slot_rows.slot) as slot_type,
+                    slot_fields.start as start_text,
+                    slot_fields."end" as end_text,
                     case
-                        when early_reason is not null then early_reason
-                        when slot_type <> 'object' then 'not_an_object'
-                        when start_type is null or start_type = 'null' then 'missing_start'
-                        when end_type is null or end_type = 'null' then 'missing_end'
-                        when start_shape is null then 'unparseable_start'
-                        when start_shape <> 'usual' and not {{ iso_instant_fields_are_valid('start_text') }} then 'unparseable_start'
-                        when end_shape is null then 'unparseable_end'
-                        when end_shape <> 'usual' and not {{ iso_instant_fields_are_valid('end_text') }} then 'unparseable_end'
-                        when start_shape = 'no_offset' or end_shape = 'no_offset' then 'missing_offset'
-                    end as parse_reason
-                from (
-                    select
-                        *,
-                        case
-                            when {{ iso_instant_is_usual_and_valid('start_text') }} then 'usual'
-                            else {{ iso_instant_shape('start_text') }}
-                        end as start_shape,
-                        case
-                            when {{ iso_instant_is_usual_and_valid('end_text') }} then 'usual'
-                            else {{ iso_instant_shape('end_text') }}
-                        end as end_shape
-                    from (
-                        select
-                            {{ early_reason }} as early_reason,
-                            jsonb_typeof({{ slot }}) as slot_type,
-                            jsonb_typeof({{ slot }} -> 'start') as start_type,
-                            jsonb_typeof({{ slot }} -> 'end') as end_type,
-                            case when jsonb_typeof({{ slot }} -> 'start') = 'string' then {{ slot }} ->> 'start' end as start_text,
-                            case when jsonb_typeof({{ slot }} -> 'end') = 'string' then {{ slot }} ->> 'end' end as end_text
-                        limit all offset 0
-                    ) as extracted
-                    limit all offset 0
-                ) as typed
+                        when {{ iso_instant_is_usual_and_valid('slot_fields.start') }} then 'usual'
+                        else {{ iso_instant_shape('slot_fields.start') }}
+                    end as start_shape,
+                    case
+                        when {{ iso_instant_is_usual_and_valid('slot_fields."end"') }} then 'usual'
+                        else {{ iso_instant_shape('slot_fields."end"') }}
+                    end as end_shape
+                from {{ rows }} as slot_rows
+                cross join {{ slot_fields('slot_rows.slot') }}
                 limit all offset 0
-            ) as reasoned
+            ) as typed
             limit all offset 0
-        ) as cast_instants
-    )
+        ) as reasoned
+        limit all offset 0
+    ) as cast_instants
 {%- endmacro %}
 
 {#-
@@ -191,81 +203,96 @@
     task_id, user_id, task_updated_at, slot_index (1-based; null for not_an_array), slot (raw jsonb),
     start_at, end_at (truncated to the minute, null when invalid), invalid_reason (null when valid).
     `tasks` is a relation or CTE with task_id, user_id, scheduled_slots, updated_at, and the
-    `task_columns` to pass through.
+    `task_columns` to pass through. Set-wise by default (a parse of many tasks, parallel workers);
+    `per_row=true` for a view that callers filter by task or user: the filter then reaches `tasks`.
 -#}
-{% macro scheduled_slots_parsed(tasks, task_columns=[]) %}
+{% macro scheduled_slots_parsed(tasks, task_columns=[], per_row=false) %}
+    {%- set elements -%}
+        (
+            select
+                source_tasks.task_id,
+                source_tasks.user_id,
+                source_tasks.updated_at as task_updated_at,
+                {%- for column in task_columns %}
+                source_tasks.{{ column }},
+                {%- endfor %}
+                elements.slot_index,
+                elements.slot,
+                elements.early_reason
+            from {{ tasks }} as source_tasks
+            cross join {{ json_array_elements_or_not_an_array('source_tasks.scheduled_slots') }} as elements
+        )
+    {%- endset -%}
     (
         select
-            source_tasks.task_id,
-            source_tasks.user_id,
-            source_tasks.updated_at as task_updated_at,
+            parsed.task_id,
+            parsed.user_id,
+            parsed.task_updated_at,
             {%- for column in task_columns %}
-            source_tasks.{{ column }},
+            parsed.{{ column }},
             {%- endfor %}
-            elements.slot_index,
-            elements.slot,
+            parsed.slot_index,
+            parsed.slot,
+            {%- if per_row %}
             checked.start_at,
             checked.end_at,
             checked.invalid_reason
-        from {{ tasks }} as source_tasks
-        cross join {{ json_array_elements_or_not_an_array('source_tasks.scheduled_slots') }} as elements
-        cross join {{ scheduled_slot_checked('elements.slot', 'elements.early_reason') }} as checked
+        from {{ elements }} as parsed
+        cross join lateral ({{ scheduled_slot_checks('(select parsed.slot, parsed.early_reason)') }}) as checked
+            {%- else %}
+            parsed.start_at,
+            parsed.end_at,
+            parsed.invalid_reason
+        from ({{ scheduled_slot_checks(elements) }}) as parsed
+            {%- endif %}
     )
 {% endmacro %}
 
 {#-
-    The validation of one focus slot (local "HH:MM" times), as a lateral subquery: start_minute
-    (0-1439), end_minute (1-1440; "24:00" = 1440 = the next local midnight) and invalid_reason.
+    The validation of focus slots (local "HH:MM" times): a query over `rows` (a FROM item with columns
+    slot and early_reason, and any others, which pass through) adding start_minute (0-1439), end_minute
+    (1-1440; "24:00" = 1440 = the next local midnight) and invalid_reason. Stages as in
+    scheduled_slot_checks.
 -#}
-{% macro focus_slot_checked(slot, early_reason) -%}
-    lateral (
+{% macro focus_slot_checks(rows) -%}
+    select
+        reasoned.*,
+        case when reasoned.invalid_reason is null then reasoned.start_minute_of_day end as start_minute,
+        case when reasoned.invalid_reason is null then reasoned.end_minute_of_day end as end_minute
+    from (
         select
-            case when invalid_reason is null then start_minute_of_day end as start_minute,
-            case when invalid_reason is null then end_minute_of_day end as end_minute,
-            invalid_reason
+            minutes.*,
+            case
+                when minutes.early_reason is not null then minutes.early_reason
+                when minutes.slot_type <> 'object' then 'not_an_object'
+                when minutes.start_value is null then 'missing_start'
+                when minutes.end_value is null then 'missing_end'
+                when minutes.start_text is null then 'unparseable_start'
+                when minutes.end_text is null then 'unparseable_end'
+                when minutes.end_minute_of_day <= minutes.start_minute_of_day then 'end_not_after_start'
+            end as invalid_reason
         from (
             select
-                start_minute_of_day,
-                end_minute_of_day,
-                case
-                    when early_reason is not null then early_reason
-                    when slot_type <> 'object' then 'not_an_object'
-                    when start_type is null or start_type = 'null' then 'missing_start'
-                    when end_type is null or end_type = 'null' then 'missing_end'
-                    when start_text is null then 'unparseable_start'
-                    when end_text is null then 'unparseable_end'
-                    when end_minute_of_day <= start_minute_of_day then 'end_not_after_start'
-                end as invalid_reason
+                typed.*,
+                substr(typed.start_text, 1, 2)::integer * 60 + substr(typed.start_text, 4, 2)::integer as start_minute_of_day,
+                substr(typed.end_text, 1, 2)::integer * 60 + substr(typed.end_text, 4, 2)::integer as end_minute_of_day
             from (
                 select
-                    *,
-                    substr(start_text, 1, 2)::integer * 60 + substr(start_text, 4, 2)::integer as start_minute_of_day,
-                    substr(end_text, 1, 2)::integer * 60 + substr(end_text, 4, 2)::integer as end_minute_of_day
-                from (
-                    select
-                        {{ early_reason }} as early_reason,
-                        jsonb_typeof({{ slot }}) as slot_type,
-                        jsonb_typeof({{ slot }} -> 'start') as start_type,
-                        jsonb_typeof({{ slot }} -> 'end') as end_type,
-                        case
-                            when
-                                jsonb_typeof({{ slot }} -> 'start') = 'string'
-                                and ({{ slot }} ->> 'start') ~ '^(?:[01][0-9]|2[0-3]):[0-5][0-9]$'
-                                then {{ slot }} ->> 'start'
-                        end as start_text,
-                        case
-                            when
-                                jsonb_typeof({{ slot }} -> 'end') = 'string'
-                                and ({{ slot }} ->> 'end') ~ '^(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00)$'
-                                then {{ slot }} ->> 'end'
-                        end as end_text
-                    limit all offset 0
-                ) as typed
+                    slot_rows.*,
+                    jsonb_typeof(slot_rows.slot) as slot_type,
+                    slot_fields.start as start_value,
+                    slot_fields."end" as end_value,
+                    case when slot_fields.start ~ '^(?:[01][0-9]|2[0-3]):[0-5][0-9]$' then slot_fields.start end as start_text,
+                    case when slot_fields."end" ~ '^(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00)$' then slot_fields."end" end
+                        as end_text
+                from {{ rows }} as slot_rows
+                cross join {{ slot_fields('slot_rows.slot') }}
                 limit all offset 0
-            ) as minutes
+            ) as typed
             limit all offset 0
-        ) as reasoned
-    )
+        ) as minutes
+        limit all offset 0
+    ) as reasoned
 {%- endmacro %}
 
 {#-
@@ -276,17 +303,21 @@
 {% macro focus_slots_parsed(days) %}
     (
         select
-            source_days.user_id,
-            source_days.date,
-            source_days.updated_at as day_updated_at,
-            elements.slot_index,
-            elements.slot,
-            checked.start_minute,
-            checked.end_minute,
-            checked.invalid_reason
-        from {{ days }} as source_days
-        cross join {{ json_array_elements_or_not_an_array('source_days.focus_slots') }} as elements
-        cross join {{ focus_slot_checked('elements.slot', 'elements.early_reason') }} as checked
+            parsed.user_id,
+            parsed.date,
+            parsed.day_updated_at,
+            parsed.slot_index,
+            parsed.slot,
+            parsed.start_minute,
+            parsed.end_minute,
+            parsed.invalid_reason
+        from (
+            {{ focus_slot_checks(
+                '(select source_days.user_id, source_days.date, source_days.updated_at as day_updated_at,'
+                ~ ' elements.slot_index, elements.slot, elements.early_reason from ' ~ days ~ ' as source_days cross join '
+                ~ json_array_elements_or_not_an_array('source_days.focus_slots') ~ ' as elements)'
+            ) }}
+        ) as parsed
     )
 {% endmacro %}
 

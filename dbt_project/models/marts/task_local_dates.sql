@@ -36,7 +36,7 @@ valid_slots as not materialized (
         parsed.end_at,
         tasks.metric_timezone,
         max(parsed.end_at) over (partition by parsed.task_id) as due_at
-    from {{ scheduled_slots_parsed('tasks') }} as parsed
+    from {{ scheduled_slots_parsed('tasks', per_row=true) }} as parsed
     inner join tasks on parsed.task_id = tasks.task_id
     where parsed.invalid_reason is null and tasks.is_counted
 ),
