@@ -223,3 +223,45 @@ def test_a_parsed_table_from_before_parsed_at_is_parsed_again_whole(seeded: str)
             " and exists (select 1 from app.tasks where tasks.task_id = summarized.task_id)",
         )
     assert reparsed == tasks, "every source task is summarized again"
+
+
+HOOK_INDEXES = {
+    # table: (kind of index, what its definition holds), created by create_index_once hooks
+    "int_task_slots_parsed": [("valid_range", "USING gist"), ("invalid", "WHERE (invalid_reason IS NOT NULL)")],
+    "int_focus_slots_parsed": [("invalid", "WHERE (invalid_reason IS NOT NULL)")],
+    "int_goal_period_progress": [("period_range", "USING gist")],
+}
+
+
+def hook_indexes(conn: psycopg.Connection[Any]) -> dict[str, list[tuple[str, str]]]:
+    """Per table of HOOK_INDEXES, (index name, definition) of its indexes made by hooks (named <table>_<kind>_...)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for table, kinds in HOOK_INDEXES.items():
+        rows = conn.execute(
+            "select indexname, indexdef from pg_indexes where schemaname = 'analytics' and tablename = %s",
+            (table,),
+        ).fetchall()
+        prefixes = [f"{table}_{kind}_" for kind, _ in kinds]
+        found[table] = [(name, definition) for name, definition in rows if any(p in name for p in prefixes)]
+    return found
+
+
+def test_a_full_refresh_keeps_the_indexes_ranged_builds_use(seeded: str) -> None:
+    """A full refresh replaces the tables; the GiST and partial indexes of hooks must be on the new ones, once.
+
+    dbt renames the old table to a backup that keeps its indexes until the commit: an index created with a
+    fixed name and `if not exists` found the backup's and was missing until the next build.
+    """
+    for build in ("full refresh", "ranged build after it"):
+        if build == "full refresh":
+            build_warehouse(seeded, as_of=AS_OF, full_refresh=True, progress=None)
+        else:
+            build_warehouse(seeded, DAY, DAY + timedelta(days=1), as_of=AS_OF, progress=None)
+        with psycopg.connect(seeded) as conn:
+            found = hook_indexes(conn)
+        for table, kinds in HOOK_INDEXES.items():
+            for kind, definition in kinds:
+                matching = [index for index in found[table] if f"{table}_{kind}_" in index[0]]
+                count = len(matching)
+                assert count == 1, f"after a {build}, {table} has {count} '{kind}' indexes: {found[table]}"
+                assert definition in matching[0][1], matching[0]

@@ -7,8 +7,7 @@
         pre_hook="{{ delete_reparsed_rows(
             source('app', 'user_calendar_days'), ['user_id', 'date'],
             'parsed.date >= ' ~ range_start_date() ~ ' and parsed.date < ' ~ range_end_date()) }}",
-        post_hook="create index if not exists {{ this.identifier }}_invalid_idx on {{ this }} (parsed_at)
-            where invalid_reason is not null",
+        post_hook="{{ create_index_once('invalid', '(parsed_at) where invalid_reason is not null') }}",
         indexes=[
             {'columns': ['date']},
             {'columns': ['user_id', 'date']},

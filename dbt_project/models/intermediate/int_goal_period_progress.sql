@@ -4,8 +4,7 @@
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         pre_hook="{{ delete_goal_periods_to_recompute() }}",
-        post_hook="create index if not exists {{ this.identifier }}_period_range_idx on {{ this }}
-            using gist (daterange(period_start, period_end, '[]'))",
+        post_hook="{{ create_index_once('period_range', \"using gist (daterange(period_start, period_end, '[]'))\") }}",
         indexes=[
             {'columns': ['goal_id', 'period_start', 'period_end'], 'unique': true},
             {'columns': ['user_id', 'time_period', 'period_start']},

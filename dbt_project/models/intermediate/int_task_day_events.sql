@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         tags=['daily'],
-        pre_hook="{{ delete_built_date_range() }}",
+        pre_hook=["{{ delete_built_date_range() }}", "{{ build_work_mem() }}"],
         indexes=[
             {'columns': ['user_id', 'date']},
             {'columns': ['date']},

@@ -8,12 +8,7 @@
             source('app', 'tasks'), ['task_id'],
             'parsed.invalid_reason is null and tstzrange(parsed.start_at, parsed.end_at) && ' ~ range_instants(),
             ['parsed_at', 'is_counted']) }}",
-        post_hook=[
-            "create index if not exists {{ this.identifier }}_valid_range_idx on {{ this }}
-                using gist (tstzrange(start_at, end_at)) where invalid_reason is null",
-            "create index if not exists {{ this.identifier }}_invalid_idx on {{ this }} (parsed_at)
-                where invalid_reason is not null",
-        ],
+        post_hook="{{ create_index_once('invalid', '(parsed_at) where invalid_reason is not null') }}",
         indexes=[
             {'columns': ['task_id']},
             {'columns': ['parsed_at']},
@@ -26,7 +21,9 @@
     minute. Incremental by task: each run re-parses only the tasks changed since the last parse (an
     index range over app.tasks.updated_at, see last_parse_watermark), so its cost follows the changes,
     not the history. Rows are instants, independent of time zones, so a user's time-zone change needs no
-    re-parse. The partial GiST index serves "valid slots overlapping this range". The task's category and
+    re-parse. A partial GiST index serves "valid slots overlapping this range"; its reader,
+    int_scheduled_slot_pieces, creates it when missing, so a full build creates it beside the task
+    summary instead of before it. The task's category and
     whether it counts ride along (a change to either changes updated_at), so cutting slots into days
     joins no task table: a join that PostgreSQL would answer by scanning every task.
 -#}

@@ -4,10 +4,10 @@
         incremental_strategy='append',
         tags=['daily'],
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_reparsed_rows(
+        pre_hook=["{{ build_work_mem() }}", "{{ delete_reparsed_rows(
             source('app', 'tasks'), ['task_id'],
             '(parsed.completed_at between ' ~ range_instant_lower() ~ ' and ' ~ range_instant_upper()
-            ~ ' or parsed.due_at between ' ~ range_instant_lower() ~ ' and ' ~ range_instant_upper() ~ ')') }}",
+            ~ ' or parsed.due_at between ' ~ range_instant_lower() ~ ' and ' ~ range_instant_upper() ~ ')') }}"],
         indexes=[
             {'columns': ['task_id'], 'unique': true},
             {'columns': ['completed_at']},

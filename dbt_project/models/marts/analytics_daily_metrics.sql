@@ -4,7 +4,7 @@
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         tags=['daily'],
-        pre_hook="{{ delete_built_date_range() }}",
+        pre_hook=["{{ delete_built_date_range() }}", "{{ build_work_mem() }}"],
         indexes=[
             {'columns': ['user_id', 'date'], 'unique': true},
             {'columns': ['date']},
