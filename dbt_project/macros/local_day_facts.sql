@@ -100,57 +100,6 @@
 {% endmacro %}
 
 {#-
-    Per user and local date of the built range: the union of the day's valid focus slots as instants
-    (a tstzmultirange) and its length. Local times become instants as PostgreSQL's AT TIME ZONE resolves
-    them; "24:00" is the next local midnight. A slot whose instants come out empty (e.g. it starts in
-    a spring-forward gap and ends right after it) adds nothing.
--#}
-{% macro focus_slots_unioned_by_local_day() %}
-    (
-        with users as (
-            select
-                user_id,
-                metric_timezone
-            from {{ ref('stg_app__users') }}
-        ),
-
-        focus_instants as (
-            select
-                focus.user_id,
-                focus.date,
-                focus.day_updated_at,
-                ((focus.date + focus.start_minute * interval '1 minute') at time zone users.metric_timezone) as focus_start,
-                ((focus.date + focus.end_minute * interval '1 minute') at time zone users.metric_timezone) as focus_end
-            from {{ ref('int_focus_slots_parsed') }} as focus
-            inner join users on focus.user_id = users.user_id
-            where
-                focus.invalid_reason is null
-                and focus.date >= {{ range_start_date() }}
-                and focus.date < {{ range_end_date() }}
-        ),
-
-        unioned as (
-            select
-                user_id,
-                date,
-                max(day_updated_at) as day_updated_at,
-                range_agg(tstzrange(focus_start, focus_end)) as focus_ranges
-            from focus_instants
-            where focus_start < focus_end
-            group by user_id, date
-        )
-
-        select
-            user_id,
-            date,
-            day_updated_at,
-            focus_ranges,
-            {{ multirange_minutes('focus_ranges') }} as focus_available_minutes
-        from unioned
-    )
-{% endmacro %}
-
-{#-
     Completions and due dates of the built range, one row per task and event:
     event 'completed' on the local day whose window holds completed_at (not deleted, status completed);
     event 'due' on the local day D with window_start < due_at <= window_end (counted tasks with a valid

@@ -27,7 +27,9 @@ events as (
 ),
 
 focus as (
-    select * from {{ focus_slots_unioned_by_local_day() }} as focus_slots_unioned
+    select *
+    from {{ ref('int_focus_by_local_day') }}
+    where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
 ),
 
 per_category as (
