@@ -17,9 +17,10 @@
     unless the table already has an index of that kind (a name starting with `<table>_<kind>_`). For indexes dbt's `indexes` config cannot express
     (GiST, partial). The name carries this invocation's id: when a build replaces a table, dbt renames the
     old one to a backup that keeps its indexes (and their names) until the commit, so a fixed name with
-    `if not exists` would find the backup's index and create nothing on the new table.
+    `if not exists` would find the backup's index and create nothing on the new table. `analyze_after`:
+    ANALYZE the table once the index is made, so PostgreSQL has statistics of an expression index.
 -#}
-{% macro create_index_once(kind, definition, relation=none) -%}
+{% macro create_index_once(kind, definition, relation=none, analyze_after=false) -%}
     {%- set relation = relation or this -%}
     {%- set prefix = relation.identifier ~ '_' ~ kind ~ '_' -%}
     {%- set found = run_query(
@@ -28,6 +29,9 @@
     ) if execute else none -%}
     {%- if found is none or found.rows | length == 0 -%}
         create index "{{ prefix ~ invocation_id[:8] }}" on {{ relation }} {{ definition }}
+        {%- if analyze_after %};
+        analyze {{ relation }}
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 

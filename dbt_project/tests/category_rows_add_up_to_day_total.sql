@@ -1,13 +1,10 @@
--- Category minutes of a day add up to its scheduled minutes, in both daily marts (rebuilt range only).
+-- The scheduled minutes of a day's daily_category_metrics rows add up to the day's total_scheduled_minutes in
+-- analytics_daily_metrics (rebuilt range only).
 with day_totals as (
     select
         user_id,
         date,
-        total_scheduled_minutes,
-        (
-            select coalesce(sum(value::integer), 0)
-            from jsonb_each_text(category_minutes)
-        ) as json_minutes
+        total_scheduled_minutes
     from {{ ref('analytics_daily_metrics') }}
     where date >= '{{ var("start_date") }}' and date < '{{ var("end_date") }}'
 ),
@@ -30,6 +27,4 @@ full outer join category_totals
     on
         day_totals.user_id = category_totals.user_id
         and day_totals.date = category_totals.date
-where
-    day_totals.json_minutes is distinct from day_totals.total_scheduled_minutes
-    or coalesce(category_totals.category_minutes, 0) <> coalesce(day_totals.total_scheduled_minutes, 0)
+where coalesce(category_totals.category_minutes, 0) <> coalesce(day_totals.total_scheduled_minutes, 0)
