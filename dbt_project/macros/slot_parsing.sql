@@ -124,7 +124,7 @@
 {%- endmacro %}
 
 {#-
-    The two fields of a slot as texts, as a lateral FROM item `(start_text, end_text)`: a JSON string's
+    The two fields of a slot as texts, as a lateral FROM item `slot_fields (start, "end")`: a JSON string's
     text, another value's JSON text (which no instant pattern matches), or null when the field is missing
     or null or the slot is not an object. A function scan: each row computes it once, and later expressions
     of the same query level read its columns instead of extracting them again.

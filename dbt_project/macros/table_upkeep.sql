@@ -13,12 +13,13 @@
 {%- endmacro %}
 
 {#-
-    Hook: `create index <name> on <relation> <definition>` (relation: this model's table by default)
-    unless the table already has an index of that kind (a name starting with `<table>_<kind>_`). For indexes dbt's `indexes` config cannot express
-    (GiST, partial). The name carries this invocation's id: when a build replaces a table, dbt renames the
-    old one to a backup that keeps its indexes (and their names) until the commit, so a fixed name with
-    `if not exists` would find the backup's index and create nothing on the new table. `analyze_after`:
-    ANALYZE the table once the index is made, so PostgreSQL has statistics of an expression index.
+    Hook: `create index <name> on <relation> <definition>` (relation: this model's table by default),
+    unless the table already has an index of that kind (a name starting with `<table>_<kind>_`). For the
+    indexes dbt's `indexes` config cannot express (GiST, partial). The name carries this invocation's id:
+    when a build replaces a table, dbt renames the old one to a backup that keeps its indexes (and their
+    names) until the commit, so a fixed name with `if not exists` would find the backup's index and create
+    nothing on the new table. `analyze_after`: ANALYZE the table once the index is made, so PostgreSQL has
+    statistics of an expression index.
 -#}
 {% macro create_index_once(kind, definition, relation=none, analyze_after=false) -%}
     {%- set relation = relation or this -%}

@@ -23,9 +23,9 @@
     not the history. Rows are instants, independent of time zones, so a user's time-zone change needs no
     re-parse. A partial GiST index serves "valid slots overlapping this range"; its reader,
     int_scheduled_slot_pieces, creates it when missing, so a full build creates it beside the task
-    summary instead of before it. The task's category and
-    whether it counts ride along (a change to either changes updated_at), so cutting slots into days
-    joins no task table: a join that PostgreSQL would answer by scanning every task.
+    summary instead of before it. The task's category and whether it counts ride along (a change to
+    either changes updated_at), so cutting slots into days joins no task table: a join that PostgreSQL
+    would answer by scanning every task.
 -#}
 
 with tasks_to_parse as (
