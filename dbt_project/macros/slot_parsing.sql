@@ -301,6 +301,19 @@
     local wall-clock minutes: they become instants only in the user's current time zone, when a day is built.
 -#}
 {% macro focus_slots_parsed(days) %}
+    {%- set elements -%}
+        (
+            select
+                source_days.user_id,
+                source_days.date,
+                source_days.updated_at as day_updated_at,
+                elements.slot_index,
+                elements.slot,
+                elements.early_reason
+            from {{ days }} as source_days
+            cross join {{ json_array_elements_or_not_an_array('source_days.focus_slots') }} as elements
+        )
+    {%- endset -%}
     (
         select
             parsed.user_id,
@@ -311,13 +324,7 @@
             parsed.start_minute,
             parsed.end_minute,
             parsed.invalid_reason
-        from (
-            {{ focus_slot_checks(
-                '(select source_days.user_id, source_days.date, source_days.updated_at as day_updated_at,'
-                ~ ' elements.slot_index, elements.slot, elements.early_reason from ' ~ days ~ ' as source_days cross join '
-                ~ json_array_elements_or_not_an_array('source_days.focus_slots') ~ ' as elements)'
-            ) }}
-        ) as parsed
+        from ({{ focus_slot_checks(elements) }}) as parsed
     )
 {% endmacro %}
 

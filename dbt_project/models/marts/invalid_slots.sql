@@ -3,9 +3,7 @@
 {#-
     Every invalid slot of every source row (deleted and cancelled tasks included), with a reason: a view
     over the invalid rows of the parsed-slot tables (partial indexes), so a build never rescans history
-    for it. Rows of source rows deleted since their parse are left out: checked on the app tables
-    themselves, not on staging views, because dbt replaces a view by rename and drop-cascade, and a view
-    over two staging views replaced in parallel threads deadlocks (seen in a split build).
+    for it. Rows of source rows deleted since their parse are left out.
 -#}
 
 select
@@ -22,7 +20,7 @@ where
     parsed.invalid_reason is not null
     and exists (
         select 1
-        from {{ source('app', 'tasks') }} as source_tasks
+        from {{ ref('stg_app__tasks') }} as source_tasks
         where source_tasks.task_id = parsed.task_id
     )
 union all
@@ -40,6 +38,6 @@ where
     parsed.invalid_reason is not null
     and exists (
         select 1
-        from {{ source('app', 'user_calendar_days') }} as source_days
+        from {{ ref('stg_app__user_calendar_days') }} as source_days
         where source_days.user_id = parsed.user_id and source_days.date = parsed.date
     )
