@@ -9,8 +9,10 @@ and turns them into dates:
   the source) and the dates the marts last put it on (``analytics.fct_task_dates``),
   so a slot moved away or a deleted task rebuilds the date it left;
 - a calendar day: its date;
-- a user: that user's whole history (first to last date of either placement and
-  of their calendar days), since a time-zone change moves every local date.
+- a user: that user's whole history (first to last date of where the source
+  puts them now, of their rows in ``analytics.analytics_daily_metrics`` (every
+  date the marts gave them minutes, a completion or a due task) and of their
+  calendar days), since a time-zone change moves every local date.
 
 Contiguous dates become one ranged run of ``daily_marts_job`` (and so do dates
 at most ``MERGE_GAP_DAYS`` apart, the days between included: a second run costs
@@ -116,7 +118,7 @@ USER_HISTORY_SQL = """
 select user_id, min(date), max(date) from (
     select user_id, date from analytics.task_local_dates where user_id = any(%(ids)s)
     union all
-    select user_id, date from analytics.fct_task_dates where user_id = any(%(ids)s)
+    select user_id, date from analytics.analytics_daily_metrics where user_id = any(%(ids)s)
     union all
     select user_id, date from app.user_calendar_days where user_id = any(%(ids)s)
 ) as history

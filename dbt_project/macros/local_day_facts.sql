@@ -7,7 +7,7 @@
 {#-
     The valid slots of counted tasks cut into pieces, one per local day of the built range
     [start_date, end_date) they overlap, in the user's current zone. Only slots overlapping the
-    range's instants are read (GiST index), so a ranged build does not grow with history.
+    range's instants are read (through indexes, valid_slot_overlaps_range), so a ranged build does not grow with history.
 -#}
 {% macro scheduled_slot_pieces_by_local_day() %}
     (
@@ -22,6 +22,7 @@
         slots as (
             select
                 slots.task_id,
+                slots.slot_index,
                 slots.user_id,
                 slots.category_id,
                 slots.task_updated_at,
@@ -31,9 +32,8 @@
             from {{ ref('int_task_slots_parsed') }} as slots
             inner join users on slots.user_id = users.user_id
             where
-                slots.invalid_reason is null
-                and slots.is_counted
-                and tstzrange(slots.start_at, slots.end_at) && tstzrange({{ range_instant_lower() }}, {{ range_instant_upper() }})
+                slots.is_counted
+                and {{ valid_slot_overlaps_range('slots') }}
         ),
 
         -- the local dates of the windows holding the slot's first and last instant (local_date_of, with
@@ -64,6 +64,7 @@
             select
                 spans.user_id,
                 spans.task_id,
+                spans.slot_index,
                 spans.category_id,
                 spans.task_updated_at,
                 days.local_date,
@@ -88,6 +89,7 @@
         select
             user_id,
             task_id,
+            slot_index,
             category_id,
             task_updated_at,
             local_date as date,

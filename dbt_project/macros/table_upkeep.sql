@@ -44,3 +44,18 @@
 {% macro build_work_mem() -%}
     set local work_mem = '{{ var("build_work_mem") }}'
 {%- endmacro %}
+
+{#-
+    Hook: drop the indexes of `kind` that create_index_once made on `relation` (names starting with
+    `<table>_<kind>_`), for an index kind a later version no longer uses.
+-#}
+{% macro drop_index_kind(kind, relation) -%}
+    {%- set prefix = relation.identifier ~ '_' ~ kind ~ '_' -%}
+    {%- set found = run_query(
+        "select pg_class.relname from pg_index join pg_class on pg_class.oid = pg_index.indexrelid"
+        ~ " where pg_index.indrelid = to_regclass('" ~ relation ~ "') and starts_with(pg_class.relname, '" ~ prefix ~ "')"
+    ) if execute else none -%}
+    {%- for row in (found.rows if found is not none else []) -%}
+        drop index {{ relation.schema }}."{{ row[0] }}";
+    {% endfor -%}
+{%- endmacro %}

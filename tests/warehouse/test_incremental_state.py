@@ -227,7 +227,11 @@ def test_a_parsed_table_from_before_parsed_at_is_parsed_again_whole(seeded: str)
 
 HOOK_INDEXES = {
     # table: (kind of index, what its definition holds), created by create_index_once hooks
-    "int_task_slots_parsed": [("valid_range", "USING gist"), ("invalid", "WHERE (invalid_reason IS NOT NULL)")],
+    "int_task_slots_parsed": [
+        ("valid_start", "(start_at) WHERE (invalid_reason IS NULL)"),
+        ("valid_long_end", "(end_at) WHERE ((invalid_reason IS NULL) AND ((end_at - start_at) > '2 days'::interval))"),
+        ("invalid", "WHERE (invalid_reason IS NOT NULL)"),
+    ],
     "int_focus_slots_parsed": [("invalid", "WHERE (invalid_reason IS NOT NULL)")],
     "int_goal_period_progress": [("period_range", "USING gist")],
 }
@@ -247,7 +251,7 @@ def hook_indexes(conn: psycopg.Connection[Any]) -> dict[str, list[tuple[str, str
 
 
 def test_a_full_refresh_keeps_the_indexes_ranged_builds_use(seeded: str) -> None:
-    """A full refresh replaces the tables; the GiST and partial indexes of hooks must be on the new ones, once.
+    """A full refresh replaces the tables; the partial and GiST indexes of hooks must be on the new ones, once.
 
     dbt renames the old table to a backup that keeps its indexes until the commit: an index created with a
     fixed name and `if not exists` found the backup's and was missing until the next build.

@@ -1,10 +1,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='date_range_diff',
+        unique_key=['user_id', 'date'],
         on_schema_change='append_new_columns',
         tags=['daily'],
-        pre_hook=["{{ delete_built_date_range() }}", "{{ build_work_mem() }}"],
+        pre_hook="{{ build_work_mem() }}",
         indexes=[
             {'columns': ['user_id', 'date'], 'unique': true},
             {'columns': ['date']},
@@ -18,7 +19,8 @@
     Local times become instants in the user's current zone as PostgreSQL's AT TIME ZONE resolves them
     (a time in a spring-forward gap takes the offset before it, an ambiguous one the standard offset);
     "24:00" is the next local midnight. A slot whose instants come out empty (it starts in the gap and
-    ends right after it) adds nothing. Rebuilt by delete + insert over the range like the marts (tag daily).
+    ends right after it) adds nothing. Rebuilt over the range like the marts
+    (tag daily, strategy date_range_diff).
 -#}
 
 with users as (

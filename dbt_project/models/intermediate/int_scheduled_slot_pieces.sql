@@ -1,17 +1,20 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='date_range_diff',
+        unique_key=['task_id', 'date'],
+        on_schema_change='append_new_columns',
         tags=['daily'],
         pre_hook=[
-            "{{ create_index_once('valid_range',
-                'using gist (tstzrange(start_at, end_at)) where invalid_reason is null',
-                ref('int_task_slots_parsed'), analyze_after=true) }}",
-            "{{ delete_built_date_range() }}",
+            "{{ drop_index_kind('valid_range', ref('int_task_slots_parsed')) }}",
+            "{{ create_index_once('valid_start', '(start_at) where invalid_reason is null',
+                ref('int_task_slots_parsed')) }}",
+            "{{ create_index_once('valid_long_end',
+                '(end_at) where invalid_reason is null and end_at - start_at > ' ~ short_slot_limit(),
+                ref('int_task_slots_parsed')) }}",
             "{{ build_work_mem() }}",
         ],
         indexes=[
-            {'columns': ['user_id', 'date']},
             {'columns': ['date']},
             {'columns': ['task_id']},
         ],
@@ -21,16 +24,19 @@
 {#-
     The valid slots of counted tasks cut into one piece per local day they overlap (user's current
     zone), for the built range [start_date, end_date): computed once per build and read by the three
-    date-partitioned marts. Rebuilt by delete + insert over the range like them (tag daily).
-    Its pre-hook creates the GiST index on int_task_slots_parsed that its ranged reads use, when missing
-    (after that table was built whole): off the path parse -> task summary -> events -> marts. It then
-    analyzes the table, so the overlap condition below has statistics (the whole history of a full build
-    is read by a scan, not through the index).
+    date-partitioned marts. Rebuilt over the range like them
+    (tag daily, strategy date_range_diff: only the rows that differ are written); unique per task, slot
+    and date.
+    Its pre-hooks create the two btree indexes on int_task_slots_parsed that its ranged reads use
+    (valid_slot_overlaps_range), when missing (after that table was built whole): off the path parse ->
+    task summary -> events -> marts. They replace the GiST index of earlier versions, which took a full
+    build several seconds to make (its leftover is dropped).
 -#}
 
 select
     user_id,
     task_id,
+    slot_index,
     category_id,
     task_updated_at,
     date,

@@ -1,11 +1,12 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='date_range_diff',
+        unique_key=['task_id', 'date'],
+        on_schema_change='append_new_columns',
         tags=['daily'],
-        pre_hook=["{{ delete_built_date_range() }}", "{{ build_work_mem() }}"],
+        pre_hook="{{ build_work_mem() }}",
         indexes=[
-            {'columns': ['user_id', 'date']},
             {'columns': ['date']},
             {'columns': ['task_id']},
         ],
@@ -15,7 +16,7 @@
 {#-
     Completions and due dates of the built range [start_date, end_date), one row per task and event
     ('completed' or 'due'), computed once per build for the three date-partitioned marts. Rebuilt by
-    delete + insert over the range like them (tag daily).
+    date_range_diff over the range like them (tag daily): only the rows that differ are written.
 -#}
 
 select

@@ -6,7 +6,7 @@
         tags=['daily'],
         pre_hook="{{ delete_reparsed_rows(
             source('app', 'tasks'), ['task_id'],
-            'parsed.invalid_reason is null and tstzrange(parsed.start_at, parsed.end_at) && ' ~ range_instants(),
+            valid_slot_overlaps_range('parsed'),
             ['parsed_at', 'is_counted']) }}",
         post_hook="{{ create_index_once('invalid', '(parsed_at) where invalid_reason is not null') }}",
         indexes=[
@@ -21,11 +21,12 @@
     minute. Incremental by task: each run re-parses only the tasks changed since the last parse (an
     index range over app.tasks.updated_at, see last_parse_watermark), so its cost follows the changes,
     not the history. Rows are instants, independent of time zones, so a user's time-zone change needs no
-    re-parse. A partial GiST index serves "valid slots overlapping this range"; its reader,
-    int_scheduled_slot_pieces, creates it when missing, so a full build creates it beside the task
-    summary instead of before it. The task's category and whether it counts ride along (a change to
-    either changes updated_at), so cutting slots into days joins no task table: a join that PostgreSQL
-    would answer by scanning every task.
+    re-parse. Two btree indexes (valid slots by start, the few long ones by end) serve "valid slots
+    overlapping this range" (valid_slot_overlaps_range); their reader, int_scheduled_slot_pieces,
+    creates them when missing, so a full build creates them beside the task summary instead of before
+    it. The task's category and whether it counts ride along (a change to either changes updated_at),
+    so cutting slots into days joins no task table: a join that PostgreSQL would answer by scanning
+    every task.
 -#}
 
 with tasks_to_parse as (

@@ -1,10 +1,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='date_range_diff',
+        unique_key=['user_id', 'date'],
         on_schema_change='append_new_columns',
         tags=['daily'],
-        pre_hook=["{{ delete_built_date_range() }}", "{{ build_work_mem() }}"],
+        pre_hook="{{ build_work_mem() }}",
         indexes=[
             {'columns': ['user_id', 'date']},
             {'columns': ['date']},
@@ -12,7 +13,8 @@
     )
 }}
 
-{#- Per user, local date and category (null = uncategorized): rebuilt for [start_date, end_date) by delete + insert. -#}
+{#- Per user, local date and category (null = uncategorized): rebuilt for [start_date, end_date)
+    by date_range_diff (only the rows that differ are written). -#}
 
 with pieces as (
     select *
