@@ -3,7 +3,9 @@
 Seeds databases of its own (``pulse_bench_wh_<users>u_<days>d``, dropped afterwards unless
 ``--keep``) with ``pulse seed`` (10,000 users by default) and prints one table:
 
-- the full build of ``--days`` days of history (``dbt build --full-refresh``, all history);
+- the full build of ``--days`` days of history (``dbt build --full-refresh``, all history), each run
+  after a ``VACUUM ANALYZE`` (as are the floor's), so no run shares the machine with autovacuum of the
+  tables the previous one wrote;
 - a 2-day ranged build after it (the last two seeded local dates, incremental), once
   ``VACUUM ANALYZE`` has run over the freshly built tables (as autovacuum would), so the
   ranged builds are not timed against it;
@@ -58,10 +60,12 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def timed(runs: int, action: Callable[[], object]) -> list[float]:
-    """Seconds taken by each of ``runs`` runs of ``action``."""
+def timed(runs: int, action: Callable[[], object], before: Callable[[], object] | None = None) -> list[float]:
+    """Seconds taken by each of ``runs`` runs of ``action`` (``before`` runs untimed ahead of each)."""
     seconds = []
     for _ in range(runs):
+        if before is not None:
+            before()
         began = time.perf_counter()
         action()
         seconds.append(time.perf_counter() - began)
@@ -164,11 +168,12 @@ def main() -> None:
     try:
         say("full build (parses every slot) ...")
         full = Row(f"full build, {args.days} days (dbt build --full-refresh)")
-        full.seconds = timed(args.full_runs, lambda: build(url, full_refresh=True))
+        # each full build and floor run starts settled, not against autovacuum of the previous build's tables
+        full.seconds = timed(args.full_runs, lambda: build(url, full_refresh=True), lambda: settle(url))
         say(f"full build: {full.median:.1f} s")
         floor = Row(f"floor: one SQL statement, {args.days} days")
         floor.note = floor_matches_mart(url)  # untimed: it also compares the rows with the mart's
-        floor.seconds = timed(args.full_runs, lambda: floor_query(url))
+        floor.seconds = timed(args.full_runs, lambda: floor_query(url), lambda: settle(url))
         say(f"floor: {floor.median:.1f} s ({floor.note})")
         settle(url)
         full.note = f"{full.median / floor.median:.2f} x floor (target <= 1.5)"
