@@ -7,7 +7,8 @@
 {#-
     The valid slots of counted tasks cut into pieces, one per local day of the built range
     [start_date, end_date) they overlap, in the user's current zone. Only slots overlapping the
-    range's instants are read (through indexes, valid_slot_overlaps_range), so a ranged build does not grow with history.
+    range's instants are read (through indexes, valid_slot_overlaps_range), so a ranged build does not
+    scan history.
 -#}
 {% macro scheduled_slot_pieces_by_local_day() %}
     (

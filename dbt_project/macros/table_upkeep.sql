@@ -13,27 +13,40 @@
 {%- endmacro %}
 
 {#-
-    Hook: `create index <name> on <relation> <definition>` (relation: this model's table by default),
-    unless the table already has an index of that kind (a name starting with `<table>_<kind>_`). For the
-    indexes dbt's `indexes` config cannot express (GiST, partial). The name carries this invocation's id:
-    when a build replaces a table, dbt renames the old one to a backup that keeps its indexes (and their
-    names) until the commit, so a fixed name with `if not exists` would find the backup's index and create
-    nothing on the new table. `analyze_after`: ANALYZE the table once the index is made, so PostgreSQL has
-    statistics of an expression index.
+    The names of the indexes of `kind` that create_index_once made on `relation` (names starting with
+    `<table>_<kind>_`); none while dbt parses (no database), which both hooks below treat as "none yet".
 -#}
-{% macro create_index_once(kind, definition, relation=none, analyze_after=false) -%}
-    {%- set relation = relation or this -%}
-    {%- set prefix = relation.identifier ~ '_' ~ kind ~ '_' -%}
-    {%- set found = run_query(
-        "select 1 from pg_index join pg_class on pg_class.oid = pg_index.indexrelid"
-        ~ " where pg_index.indrelid = to_regclass('" ~ relation ~ "') and starts_with(pg_class.relname, '" ~ prefix ~ "')"
-    ) if execute else none -%}
-    {%- if found is none or found.rows | length == 0 -%}
-        create index "{{ prefix ~ invocation_id[:8] }}" on {{ relation }} {{ definition }}
-        {%- if analyze_after %};
-        analyze {{ relation }}
-        {%- endif %}
+{% macro indexes_of_kind(kind, relation) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
     {%- endif -%}
+    {%- set found = run_query(
+        "select pg_class.relname from pg_index join pg_class on pg_class.oid = pg_index.indexrelid"
+        ~ " where pg_index.indrelid = to_regclass('" ~ relation ~ "') and starts_with(pg_class.relname, '"
+        ~ relation.identifier ~ "_" ~ kind ~ "_')"
+    ) -%}
+    {{ return(found.columns[0].values() | list) }}
+{%- endmacro %}
+
+{#-
+    Hook: `create index <name> on <relation> <definition>` (relation: this model's table by default),
+    unless the table already has an index of that kind (indexes_of_kind). For the indexes dbt's `indexes`
+    config cannot express (partial, GiST). The name carries this invocation's id: when a build replaces a
+    table, dbt renames the old one to a backup that keeps its indexes (and their names) until the commit,
+    so a fixed name with `if not exists` would find the backup's index and create nothing on the new table.
+-#}
+{% macro create_index_once(kind, definition, relation=none) -%}
+    {%- set relation = relation or this -%}
+    {%- if not indexes_of_kind(kind, relation) -%}
+        create index "{{ relation.identifier ~ '_' ~ kind ~ '_' ~ invocation_id[:8] }}" on {{ relation }} {{ definition }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Hook: drop the indexes of `kind` that create_index_once made on `relation`, a kind a later version no longer uses. -#}
+{% macro drop_index_kind(kind, relation) -%}
+    {%- for name in indexes_of_kind(kind, relation) or [] -%}
+        drop index {{ relation.schema }}."{{ name }}";
+    {% endfor -%}
 {%- endmacro %}
 
 {#-
@@ -43,19 +56,4 @@
 -#}
 {% macro build_work_mem() -%}
     set local work_mem = '{{ var("build_work_mem") }}'
-{%- endmacro %}
-
-{#-
-    Hook: drop the indexes of `kind` that create_index_once made on `relation` (names starting with
-    `<table>_<kind>_`), for an index kind a later version no longer uses.
--#}
-{% macro drop_index_kind(kind, relation) -%}
-    {%- set prefix = relation.identifier ~ '_' ~ kind ~ '_' -%}
-    {%- set found = run_query(
-        "select pg_class.relname from pg_index join pg_class on pg_class.oid = pg_index.indexrelid"
-        ~ " where pg_index.indrelid = to_regclass('" ~ relation ~ "') and starts_with(pg_class.relname, '" ~ prefix ~ "')"
-    ) if execute else none -%}
-    {%- for row in (found.rows if found is not none else []) -%}
-        drop index {{ relation.schema }}."{{ row[0] }}";
-    {% endfor -%}
 {%- endmacro %}
