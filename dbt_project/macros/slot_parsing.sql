@@ -374,33 +374,93 @@
 {#-
     Pre-hook of the parsed-slot tables: delete the rows of source rows changed since the last parse (see
     last_parse_watermark), so that the model's insert re-parses exactly those, and the rows of source
-    rows that no longer exist (hard deletes) among those the built range reads: `orphans_in_range` is a
-    condition on `parsed` that an index serves. Hard-deleted rows outside the range stay until a build
-    covers them; they never reach a mart (the invalid_slots view checks the source row exists).
+    rows that no longer exist (hard deletes).
+    Hard deletes are found from the tombstones of app.source_deletes where the source table has its
+    triggers (pulse db init, see source_deletes_recorded): the keys deleted since the last parse, and
+    after a TRUNCATE every row parsed before it; the work follows the deletes, not the history. Without
+    the triggers (or in a table from before parsed_at existed), every parsed row that the built range reads (`orphans_in_range`, a condition on `parsed`
+    that an index serves) is checked against the source: one index probe each, into an index the size of
+    the history. Hard-deleted rows that check leaves outside the range stay until a build covers them;
+    they never reach a mart (the invalid_slots view checks the source row exists).
 -#}
 {% macro delete_reparsed_rows(source_relation, key_columns, orphans_in_range, required_columns=['parsed_at']) -%}
     {% if incremental_run() -%}
-        {{ index_lookups_only() }}
-        delete from {{ this }} as parsed
-        using {{ source_relation }} as changed
-        where
-            changed.updated_at >= {{ last_parse_watermark(required_columns) }}
-            {% for key in key_columns -%}
-                and changed.{{ key }} = parsed.{{ key }}
-            {% endfor %};
-        delete from {{ this }} as parsed
-        where
-            {{ orphans_in_range }}
-            and not exists (
+        {%- set watermark = last_parse_watermark(required_columns) -%}
+        {%- set source_row_is_gone -%}
+            not exists (
                 select 1
                 from {{ source_relation }} as current_rows
                 where
                     {% for key in key_columns -%}
                         current_rows.{{ key }} = parsed.{{ key }}{% if not loop.last %} and {% endif %}
                     {% endfor -%}
-            );
+            )
+        {%- endset -%}
+        {{ index_lookups_only() }}
+        delete from {{ this }} as parsed
+        using {{ source_relation }} as changed
+        where
+            changed.updated_at >= {{ watermark }}
+            {% for key in key_columns -%}
+                and changed.{{ key }} = parsed.{{ key }}
+            {% endfor %};
+        {%- set has_parsed_at = 'parsed_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
+        {% if has_parsed_at and source_deletes_recorded(source_relation) -%}
+            {%- set tombstones = source_deletes_relation(source_relation) -%}
+            delete from {{ this }} as parsed
+            using {{ tombstones }} as gone
+            cross join lateral jsonb_populate_record(null::{{ source_relation }}, gone.key) as deleted
+            where
+                gone.table_name = '{{ source_relation.identifier }}'
+                and gone.deleted_at >= {{ watermark }}
+                and gone.key is not null
+                {% for key in key_columns -%}
+                    and parsed.{{ key }} = deleted.{{ key }}
+                {% endfor -%}
+                and {{ source_row_is_gone }};
+            delete from {{ this }} as parsed
+            where
+                parsed.parsed_at < (
+                    select max(gone.deleted_at)
+                    from {{ tombstones }} as gone
+                    where
+                        gone.table_name = '{{ source_relation.identifier }}'
+                        and gone.deleted_at >= {{ watermark }}
+                        and gone.key is null
+                )
+                and {{ source_row_is_gone }};
+        {%- else -%}
+            delete from {{ this }} as parsed
+            where
+                {{ orphans_in_range }}
+                and {{ source_row_is_gone }};
+        {%- endif %}
         {{ any_join_again() }}
     {%- endif %}
+{%- endmacro %}
+
+{#- app.source_deletes beside `source_relation`: the tombstones of hard deletes (pulse/sql/init.sql). -#}
+{% macro source_deletes_relation(source_relation) -%}
+    {{ return(api.Relation.create(
+        database=source_relation.database, schema=source_relation.schema, identifier='source_deletes')) }}
+{%- endmacro %}
+
+{#-
+    Whether hard deletes of `source_relation` are recorded in app.source_deletes: both of its triggers
+    calling app.record_source_deletes (one for DELETE, one for TRUNCATE) exist and are enabled. Asked at
+    run time; false while dbt parses.
+-#}
+{% macro source_deletes_recorded(source_relation) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from pg_trigger join pg_proc on pg_proc.oid = pg_trigger.tgfoid"
+        ~ " where pg_trigger.tgrelid = to_regclass('" ~ source_relation ~ "')"
+        ~ " and pg_proc.proname = 'record_source_deletes' and pg_trigger.tgenabled in ('O', 'A')"
+        ~ " and to_regclass('" ~ source_deletes_relation(source_relation) ~ "') is not null"
+    ) -%}
+    {{ return(found.columns[0].values()[0] == 2) }}
 {%- endmacro %}
 
 {#-

@@ -75,6 +75,47 @@ create index if not exists goals_updated_at_idx on app.goals (updated_at);
 create index if not exists users_updated_at_idx on app.users (updated_at);
 create index if not exists categories_updated_at_idx on app.categories (updated_at);
 
+-- Tombstones of hard deletes, written by statement-level triggers on the two tables the warehouse
+-- parses incrementally: a ranged build removes the parsed rows of exactly the keys deleted since its last
+-- parse (macro delete_reparsed_rows) instead of checking every parsed row of its range against the source,
+-- a check whose index probes grow with history. A TRUNCATE leaves one row with a null key. Where these
+-- tables come from other DDL (no triggers), builds fall back to that check. Old rows can be deleted at any
+-- time once every build has run past them (the warehouse reads the last parse_lookback, default 1 hour).
+create table if not exists app.source_deletes (
+    table_name text not null,
+    key jsonb,
+    deleted_at timestamptz not null default now()
+);
+create index if not exists source_deletes_table_name_deleted_at_idx on app.source_deletes (table_name, deleted_at);
+
+create or replace function app.record_source_deletes() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    if tg_op = 'TRUNCATE' then
+        insert into app.source_deletes (table_name, key) values (tg_table_name, null);
+    else
+        -- the trigger's arguments name the key columns
+        insert into app.source_deletes (table_name, key)
+        select tg_table_name, (select jsonb_object_agg(name, to_jsonb(gone) -> name) from unnest(tg_argv) as name)
+        from gone;
+    end if;
+    return null;
+end
+$$;
+
+create or replace trigger tasks_record_deletes
+    after delete on app.tasks referencing old table as gone
+    for each statement execute function app.record_source_deletes('task_id');
+create or replace trigger tasks_record_truncates
+    after truncate on app.tasks
+    for each statement execute function app.record_source_deletes();
+create or replace trigger user_calendar_days_record_deletes
+    after delete on app.user_calendar_days referencing old table as gone
+    for each statement execute function app.record_source_deletes('user_id', 'date');
+create or replace trigger user_calendar_days_record_truncates
+    after truncate on app.user_calendar_days
+    for each statement execute function app.record_source_deletes();
+
 -- Read-only role for analysts: everything in `analytics`, nothing in `app`.
 -- Roles are cluster-wide; a concurrent `db init` on another database may create it first.
 do $$

@@ -20,6 +20,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from pulse.dbt import DAILY_TAG, build_vars, build_warehouse, run_dbt
+from pulse.schema import init_sql
 from pulse.seed import SeedPlan, seed_database
 
 PLAN = SeedPlan(users=30, days=30, start=date(2025, 6, 1), seed=11)
@@ -142,14 +143,35 @@ def test_a_late_commit_inside_the_lookback_is_still_parsed(seeded: str) -> None:
     assert (status, parsed_at > last_parse) == ("completed", True)
 
 
-def test_hard_deletes_leave_the_rebuilt_days_and_invalid_slots(seeded: str) -> None:
+SOURCE_DELETE_TRIGGERS = {
+    "tasks": ["tasks_record_deletes", "tasks_record_truncates"],
+    "user_calendar_days": ["user_calendar_days_record_deletes", "user_calendar_days_record_truncates"],
+}
+
+
+def task_on_one_day(conn: psycopg.Connection[Any], day: date) -> tuple[uuid.UUID, uuid.UUID, int]:
+    """(task_id, user_id, minutes) of a task still in the source whose every piece lies on ``day``."""
+    row = conn.execute(
+        "select task_id, user_id, sum(minutes) from analytics.int_scheduled_slot_pieces as pieces"
+        " where exists (select from app.tasks where tasks.task_id = pieces.task_id)"
+        " group by task_id, user_id having min(date) = %s and max(date) = %s order by task_id limit 1",
+        (day, day),
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1], int(row[2])
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["tombstones", "without-triggers"])
+def test_hard_deletes_leave_the_rebuilt_days_and_invalid_slots(seeded: str, recorded: bool) -> None:
+    """Hard deletes leave the built range, with the tombstone triggers of pulse db init and without them."""
     with psycopg.connect(seeded) as conn:
-        # a counted task whose every piece lies on DAY, and a task with an invalid slot
-        task_id, user_id, minutes = conn.execute(
-            "select task_id, user_id, sum(minutes) from analytics.int_scheduled_slot_pieces"
-            " group by task_id, user_id having min(date) = %s and max(date) = %s order by task_id limit 1",
-            (DAY, DAY),
-        ).fetchone()
+        if not recorded:
+            for table, triggers in SOURCE_DELETE_TRIGGERS.items():
+                for trigger in triggers:
+                    conn.execute(f"drop trigger {trigger} on app.{table}")
+        task_id, user_id, minutes = task_on_one_day(conn, DAY)
+        # a task outside the built range: only tombstones tell a ranged build it is gone
+        far_task, _, _ = task_on_one_day(conn, DAY + timedelta(days=3))
         invalid_task = one(conn, "select task_id from analytics.invalid_slots where source = 'scheduled' limit 1")
         focus_user = one(
             conn,
@@ -158,15 +180,45 @@ def test_hard_deletes_leave_the_rebuilt_days_and_invalid_slots(seeded: str) -> N
             (DAY,),
         )
         scheduled_before, _ = day_minutes(conn, user_id, DAY)
-        conn.execute("delete from app.tasks where task_id in (%s, %s)", (task_id, invalid_task))
+        conn.execute("delete from app.tasks where task_id = any(%s)", ([task_id, invalid_task, far_task],))
         conn.execute("delete from app.user_calendar_days where user_id = %s and date = %s", (focus_user, DAY))
         conn.commit()
-    build_warehouse(seeded, DAY, DAY + timedelta(days=1), as_of=AS_OF, progress=None)
-    with psycopg.connect(seeded) as conn:
-        assert day_minutes(conn, user_id, DAY)[0] == scheduled_before - minutes
-        assert day_minutes(conn, focus_user, DAY)[1] == 0
-        listed = one(conn, "select count(*) from analytics.invalid_slots where task_id = %s", (invalid_task,))
-        assert listed == 0, "a hard-deleted task's invalid slot is still listed"
+    try:
+        build_warehouse(seeded, DAY, DAY + timedelta(days=1), as_of=AS_OF, progress=None)
+        with psycopg.connect(seeded) as conn:
+            assert day_minutes(conn, user_id, DAY)[0] == scheduled_before - minutes
+            assert day_minutes(conn, focus_user, DAY)[1] == 0
+            listed = one(conn, "select count(*) from analytics.invalid_slots where task_id = %s", (invalid_task,))
+            assert listed == 0, "a hard-deleted task's invalid slot is still listed"
+            far_rows = one(
+                conn, "select count(*) from analytics.int_task_slots_parsed where task_id = %s", (far_task,)
+            )
+            # tombstones remove a deleted task's parsed slots wherever they lie; the check without them
+            # sees only the built range's
+            assert (far_rows == 0) is recorded, far_rows
+    finally:
+        if not recorded:
+            with psycopg.connect(seeded) as conn:
+                conn.execute(init_sql().encode())
+
+
+def test_a_truncated_calendar_leaves_every_day_built_after_it(seeded: str) -> None:
+    """After TRUNCATE (a tombstone without a key) a ranged build drops every focus slot parsed before it."""
+    try:
+        with psycopg.connect(seeded) as conn:
+            conn.execute("truncate app.user_calendar_days")
+            conn.commit()
+        build_warehouse(seeded, DAY, DAY + timedelta(days=1), as_of=AS_OF, progress=None)
+        with psycopg.connect(seeded) as conn:
+            assert one(conn, "select count(*) from analytics.int_focus_slots_parsed") == 0
+            available = "select coalesce(sum(focus_available_minutes), 0) from analytics.analytics_daily_metrics"
+            assert one(conn, available + " where date = %s", (DAY,)) == 0
+            # a date outside the range keeps its minutes until it is rebuilt, as with any source change
+            assert one(conn, available + " where date = %s", (DAY + timedelta(days=3),)) > 0
+    finally:
+        # the module's later tests need the seeded data back
+        seed_database(seeded, PLAN, replace=True, workers=1, progress=None)
+        build_warehouse(seeded, as_of=AS_OF, full_refresh=True, progress=None)
 
 
 def test_goal_snapshots_kept_incrementally_equal_a_full_recompute(seeded: str) -> None:
