@@ -190,9 +190,7 @@ def test_hard_deletes_leave_the_rebuilt_days_and_invalid_slots(seeded: str, reco
             assert day_minutes(conn, focus_user, DAY)[1] == 0
             listed = one(conn, "select count(*) from analytics.invalid_slots where task_id = %s", (invalid_task,))
             assert listed == 0, "a hard-deleted task's invalid slot is still listed"
-            far_rows = one(
-                conn, "select count(*) from analytics.int_task_slots_parsed where task_id = %s", (far_task,)
-            )
+            far_rows = one(conn, "select count(*) from analytics.int_task_slots_parsed where task_id = %s", (far_task,))
             # tombstones remove a deleted task's parsed slots wherever they lie; the check without them
             # sees only the built range's
             assert (far_rows == 0) is recorded, far_rows
