@@ -156,8 +156,14 @@
     from (
         select
             reasoned.*,
-            case when reasoned.parse_reason is null then {{ iso_instant_to_minute('reasoned.start_text') }} end as start_ts,
-            case when reasoned.parse_reason is null then {{ iso_instant_to_minute('reasoned.end_text') }} end as end_ts
+            case
+                when reasoned.parse_reason is null
+                    then coalesce(reasoned.usual_start_ts, {{ iso_instant_to_minute('reasoned.start_text') }})
+            end as start_ts,
+            case
+                when reasoned.parse_reason is null
+                    then coalesce(reasoned.usual_end_ts, {{ iso_instant_to_minute('reasoned.end_text') }})
+            end as end_ts
         from (
             select
                 typed.*,
@@ -176,20 +182,33 @@
                 end as parse_reason
             from (
                 select
-                    slot_rows.*,
-                    jsonb_typeof(slot_rows.slot) as slot_type,
-                    slot_fields.start as start_text,
-                    slot_fields."end" as end_text,
+                    fields.*,
                     case
-                        when {{ iso_instant_is_usual_and_valid('slot_fields.start') }} then 'usual'
-                        else {{ iso_instant_shape('slot_fields.start') }}
+                        when fields.usual_start_ts is not null then 'usual'
+                        else {{ iso_instant_shape('fields.start_text') }}
                     end as start_shape,
                     case
-                        when {{ iso_instant_is_usual_and_valid('slot_fields."end"') }} then 'usual'
-                        else {{ iso_instant_shape('slot_fields."end"') }}
+                        when fields.usual_end_ts is not null then 'usual'
+                        else {{ iso_instant_shape('fields.end_text') }}
                     end as end_shape
-                from {{ rows }} as slot_rows
-                cross join {{ slot_fields('slot_rows.slot') }}
+                from (
+                    select
+                        slot_rows.*,
+                        jsonb_typeof(slot_rows.slot) as slot_type,
+                        slot_fields.start as start_text,
+                        slot_fields."end" as end_text,
+                        case
+                            when {{ iso_instant_is_usual_and_valid('slot_fields.start') }}
+                                then {{ iso_instant_to_minute('slot_fields.start') }}
+                        end as usual_start_ts,
+                        case
+                            when {{ iso_instant_is_usual_and_valid('slot_fields."end"') }}
+                                then {{ iso_instant_to_minute('slot_fields."end"') }}
+                        end as usual_end_ts
+                    from {{ rows }} as slot_rows
+                    cross join {{ slot_fields('slot_rows.slot') }}
+                    limit all offset 0
+                ) as fields
                 limit all offset 0
             ) as typed
             limit all offset 0
