@@ -57,3 +57,13 @@
 {% macro build_work_mem() -%}
     set local work_mem = '{{ var("build_work_mem") }}'
 {%- endmacro %}
+
+{#-
+    Pre-hook of the two daily marts: no hash aggregates for this statement. The pieces are then sorted
+    once by (user, date, category) and that order feeds both stacked group aggregates (per category,
+    then per day); hash aggregates of multiranges spilled to disk on a full build, and the per-day step
+    sorted their output again. SET LOCAL ends with the model's transaction.
+-#}
+{% macro sorted_aggregates() -%}
+    set local enable_hashagg = off
+{%- endmacro %}

@@ -5,7 +5,7 @@
         unique_key=['user_id', 'date'],
         on_schema_change='append_new_columns',
         tags=['daily'],
-        pre_hook="{{ build_work_mem() }}",
+        pre_hook=["{{ build_work_mem() }}", "{{ sorted_aggregates() }}"],
         indexes=[
             {'columns': ['user_id', 'date'], 'unique': true},
             {'columns': ['date']},
