@@ -260,9 +260,14 @@
         using bounds
         where stored.goal_id = bounds.goal_id and stored.period_start >= bounds.recompute_from;
 
+        -- a period overlapping a rebuilt range starts at most 30 days before it (a month is the longest
+        -- period): a range of the btree index on period_start
         delete from {{ this }} as stored
         using {{ goal_rebuilt_ranges_sql() }} as rebuilt
-        where daterange(stored.period_start, stored.period_end, '[]') && daterange(rebuilt.start_date, rebuilt.end_date);
+        where
+            stored.period_start >= rebuilt.start_date - 30
+            and stored.period_start < rebuilt.end_date
+            and stored.period_end >= rebuilt.start_date;
         {{ any_join_again() }}
     {%- endif %}
 {%- endmacro %}

@@ -283,7 +283,7 @@ HOOK_INDEXES = {
         ("invalid", "WHERE (invalid_reason IS NOT NULL)"),
     ],
     "int_focus_slots_parsed": [("invalid", "WHERE (invalid_reason IS NOT NULL)")],
-    "int_goal_period_progress": [("period_range", "USING gist")],
+    "int_goal_period_progress": [("period_start", "(period_start)")],
 }
 
 
@@ -301,7 +301,7 @@ def hook_indexes(conn: psycopg.Connection[Any]) -> dict[str, list[tuple[str, str
 
 
 def test_a_full_refresh_keeps_the_indexes_ranged_builds_use(seeded: str) -> None:
-    """A full refresh replaces the tables; the partial and GiST indexes of hooks must be on the new ones, once.
+    """A full refresh replaces the tables; the indexes that hooks make must be on the new ones, once.
 
     dbt renames the old table to a backup that keeps its indexes until the commit: an index created with a
     fixed name and `if not exists` found the backup's and was missing until the next build.
@@ -319,3 +319,22 @@ def test_a_full_refresh_keeps_the_indexes_ranged_builds_use(seeded: str) -> None
                 count = len(matching)
                 assert count == 1, f"after a {build}, {table} has {count} '{kind}' indexes: {found[table]}"
                 assert definition in matching[0][1], matching[0]
+
+
+def test_a_ranged_build_drops_the_gist_indexes_of_earlier_versions(seeded: str) -> None:
+    """Databases built by earlier versions lose the GiST indexes that btree indexes replaced."""
+    leftovers = {
+        "int_task_slots_parsed": "using gist (tstzrange(start_at, end_at)) where invalid_reason is null",
+        "int_goal_period_progress": "using gist (daterange(period_start, period_end, '[]'))",
+    }
+    kind = {"int_task_slots_parsed": "valid_range", "int_goal_period_progress": "period_range"}
+    with psycopg.connect(seeded) as conn:
+        for table, definition in leftovers.items():
+            conn.execute(f"create index {table}_{kind[table]}_0ld on analytics.{table} {definition}")
+        conn.commit()
+    build_warehouse(seeded, DAY, DAY + timedelta(days=1), as_of=AS_OF, progress=None)
+    with psycopg.connect(seeded) as conn:
+        left = conn.execute(
+            "select indexname from pg_indexes where schemaname = 'analytics' and indexname like '%\\_0ld'"
+        ).fetchall()
+    assert left == []

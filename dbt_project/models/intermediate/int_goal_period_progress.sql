@@ -3,8 +3,8 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_goal_periods_to_recompute() }}",
-        post_hook="{{ create_index_once('period_range', \"using gist (daterange(period_start, period_end, '[]'))\") }}",
+        pre_hook=["{{ drop_index_kind('period_range', this) }}", "{{ delete_goal_periods_to_recompute() }}"],
+        post_hook="{{ create_index_once('period_start', '(period_start)') }}",
         indexes=[
             {'columns': ['goal_id', 'period_start', 'period_end'], 'unique': true},
             {'columns': ['user_id', 'time_period', 'period_start']},
@@ -20,6 +20,9 @@
     delete_goal_periods_to_recompute): the periods of new or changed goals, each goal's latest period
     and the newer ones, and the periods overlapping the local dates the daily builds rebuilt since the
     last run (mart_build_log). goal_progress_snapshots is the public view of it.
+    The periods overlapping a rebuilt range are found through a btree index on period_start (a period
+    is at most a month long), made by a hook so that tables of earlier versions get it too; it replaces
+    their GiST index on the period's date range, which took a full build 2.5 s to make.
 -#}
 
 -- depends_on: {{ ref('mart_build_log') }}
