@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 
 from pulse.cli import main as cli_main
 from pulse.database import with_database
-from pulse.dbt import DbtBuildError, build_vars, build_warehouse, dbt_env, run_dbt
+from pulse.dbt import PARSE_STATE, DbtBuildError, build_vars, build_warehouse, dbt_env, run_dbt
 
 NEW_YORK_USER = "00000000-0000-4000-8000-000000000001"
 KATHMANDU_USER = "00000000-0000-4000-8000-000000000002"
@@ -234,6 +234,18 @@ def test_dbt_unit_tests_pass(built: str) -> None:
     summary = [line for line in lines if "Done. PASS=" in line]
     assert summary, lines[-5:]
     assert int(summary[-1].split("PASS=")[1].split()[0]) >= 12, summary
+
+
+def test_an_invocation_with_the_vars_of_the_last_one_skips_parsing(built: str) -> None:
+    """run_dbt hands each invocation the parse state the last one saved, as dagster-dbt does."""
+    dbt_vars = build_vars(date(2025, 3, 9), date(2025, 3, 10))
+    for _ in ("first, which saves the state", "second, which must start from it"):
+        lines: list[str] = []
+        run_dbt(["ls", "--select", "stg_app__users"], built, dbt_vars, progress=lines.append)
+    assert PARSE_STATE.exists()
+    # dbt says "Unable to do partial parsing because ..." when it parses the project again
+    assert not [line for line in lines if "partial parsing" in line.lower()], lines
+    assert any("stg_app__users" in line for line in lines), lines
 
 
 def test_build_vars_and_env_are_the_seam() -> None:
