@@ -688,9 +688,18 @@ def seed_database(
                 record(_load_batch(batch))
         else:
             context = multiprocessing.get_context("fork")
-            with context.Pool(min(workers, len(batches))) as pool:
+            pool = context.Pool(min(workers, len(batches)))
+            try:
                 for result in pool.imap_unordered(_load_batch, batches):
                     record(result)
+                # let the workers exit on their own (Pool's context manager terminates them): one loaded suite
+                # run stalled twice after the last batch had loaded, which points at the pool's shutdown
+                pool.close()
+            except BaseException:
+                pool.terminate()
+                raise
+            finally:
+                pool.join()
     except psycopg.Error as exc:
         raise DatabaseError(
             f"seeding failed after {done:,} users ({str(exc).strip().splitlines()[0]}); "
