@@ -43,6 +43,8 @@ focus_instants as (
         focus.invalid_reason is null
         and focus.date >= {{ range_start_date() }}
         and focus.date < {{ range_end_date() }}
+    -- a fence: the filter focus_start < focus_end would otherwise compute both AT TIME ZONE twice
+    limit all offset 0
 ),
 
 unioned as (
