@@ -75,30 +75,48 @@
 {%- endmacro %}
 
 {#-
+    `= any` of every text '<a><separator><b>' with a in low_a..high_a and b in low_b..high_b, both two
+    digits ('01-28', '23:59'): one hashed lookup checks two fields and the separator between. With
+    `prefixes`, each text once per prefix ('+15:59', '-15:59'), and the `also` texts besides ('Z').
+-#}
+{% macro two_digit_pairs_between(text_expr, low_a, high_a, separator, low_b, high_b, prefixes=[''], also=[]) -%}
+    {%- set pairs = also | list -%}
+    {%- for prefix in prefixes -%}
+        {%- for a in range(low_a, high_a + 1) -%}
+            {%- for b in range(low_b, high_b + 1) -%}
+                {%- do pairs.append(prefix ~ ('%02d' % a) ~ separator ~ ('%02d' % b)) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ text_expr }} = any('{ {{- pairs | join(',') -}} }')
+{%- endmacro %}
+
+{#-
     True for the usual shape, YYYY-MM-DDTHH:MM:SS then Z or +-HH:MM, with fields that are surely valid
     (day 01-28, so no calendar check). Such a text is valid and has an offset; any other text takes the
-    pattern and field checks. LIKE and hashed lookups, no regex: most slots are checked in a fraction of
-    the time (the benchmark floor measured it, benchmarks/sql/daily_metrics_floor.sql).
+    pattern and field checks. One LIKE for the separators, then six hashed lookups (year halves,
+    month-day, hour:minute, seconds, the offset tail): each substr walks the text, so fewer, wider
+    lookups check a text in about 60% of the time of one lookup per field (1.1 vs 1.7 s per million).
 -#}
 {% macro iso_instant_is_usual_and_valid(t) -%}
     (
-        ({{ t }} like '____-__-__T__:__:__Z' or {{ t }} like '____-__-__T__:__:__+__:__' or {{ t }} like '____-__-__T__:__:__-__:__')
+        {{ t }} like '____-__-__T__:__:__%'
+        and {{ two_digit_pairs_between('substr(' ~ t ~ ', 20)', 0, 15, ':', 0, 59, prefixes=['+', '-'], also=['Z']) }}
         and {{ two_digits_between('substr(' ~ t ~ ', 1, 2)', 0, 99) }}
         and {{ two_digits_between('substr(' ~ t ~ ', 3, 2)', 0, 99) }}
         and substr({{ t }}, 1, 4) <> '0000'
-        and {{ two_digits_between('substr(' ~ t ~ ', 6, 2)', 1, 12) }}
-        and {{ two_digits_between('substr(' ~ t ~ ', 9, 2)', 1, 28) }}
-        and {{ two_digits_between('substr(' ~ t ~ ', 12, 2)', 0, 23) }}
-        and {{ two_digits_between('substr(' ~ t ~ ', 15, 2)', 0, 59) }}
+        and {{ two_digit_pairs_between('substr(' ~ t ~ ', 6, 5)', 1, 12, '-', 1, 28) }}
+        and {{ two_digit_pairs_between('substr(' ~ t ~ ', 12, 5)', 0, 23, ':', 0, 59) }}
         and {{ two_digits_between('substr(' ~ t ~ ', 18, 2)', 0, 59) }}
-        and (
-            length({{ t }}) = 20
-            or (
-                {{ two_digits_between('substr(' ~ t ~ ', 21, 2)', 0, 15) }}
-                and {{ two_digits_between('substr(' ~ t ~ ', 24, 2)', 0, 59) }}
-            )
-        )
     )
+{%- endmacro %}
+
+{#-
+    A text of the usual shape (iso_instant_is_usual_and_valid) truncated to the minute: its seconds are
+    at fixed positions, so they become '00' before the cast (about half the cost of the general cut).
+-#}
+{% macro usual_instant_to_minute(t) -%}
+    overlay({{ t }} placing '00' from 18 for 2)::timestamptz
 {%- endmacro %}
 
 {#-
@@ -214,11 +232,11 @@
                         {{ slot_field('slot_rows.slot', 'end') }} as end_text,
                         case
                             when {{ iso_instant_is_usual_and_valid(slot_field('slot_rows.slot', 'start')) }}
-                                then {{ iso_instant_to_minute(slot_field('slot_rows.slot', 'start')) }}
+                                then {{ usual_instant_to_minute(slot_field('slot_rows.slot', 'start')) }}
                         end as usual_start_ts,
                         case
                             when {{ iso_instant_is_usual_and_valid(slot_field('slot_rows.slot', 'end')) }}
-                                then {{ iso_instant_to_minute(slot_field('slot_rows.slot', 'end')) }}
+                                then {{ usual_instant_to_minute(slot_field('slot_rows.slot', 'end')) }}
                         end as usual_end_ts
                     from {{ rows }} as slot_rows
                     limit all offset 0
