@@ -152,19 +152,11 @@
 {%- endmacro %}
 
 {#-
-    True when a text is a local clock time "HH:MM" (00:00-23:59; "24:00" too with allow_24): LIKE and
-    hashed lookups of the two-digit fields, about half the cost of a regex here.
+    True when a text is a local clock time "HH:MM" (00:00-23:59; "24:00" too with allow_24): one hashed
+    lookup among the valid texts, as the usual instant shape checks its 'HH:MM'.
 -#}
 {% macro clock_time_is_valid(t, allow_24=false) -%}
-    (
-        {{ t }} like '__:__'
-        and (
-            {%- if allow_24 %}
-            {{ t }} = '24:00' or
-            {%- endif %}
-            ({{ two_digits_between('substr(' ~ t ~ ', 1, 2)', 0, 23) }} and {{ two_digits_between('substr(' ~ t ~ ', 4, 2)', 0, 59) }})
-        )
-    )
+    {{ two_digit_pairs_between(t, 0, 23, ':', 0, 59, also=(['24:00'] if allow_24 else [])) }}
 {%- endmacro %}
 
 {#-
