@@ -119,6 +119,11 @@ def test_cli_reports_failure_in_one_line(tmp_path: Path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def _embedded(data_dir: Path) -> Settings:
+    """Settings of the embedded server under ``data_dir``, whatever DATABASE_URL says (as ``_pulse`` runs)."""
+    return Settings(DATABASE_URL=None, data_dir=data_dir)
+
+
 def _pulse(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PULSE_DATABASE_URL")}
     env["PULSE_DATA_DIR"] = str(data_dir)
@@ -148,7 +153,7 @@ def private_data_dir() -> Iterator[Path]:
 
 def test_stop_leaves_no_server_and_restart_keeps_data(private_data_dir: Path) -> None:
     assert _pulse(private_data_dir, "db", "init").returncode == 0
-    url = database_url(Settings(data_dir=private_data_dir))
+    url = database_url(_embedded(private_data_dir))
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("insert into app.users (user_id, email, timezone) values (gen_random_uuid(), 'keep@x', 'UTC')")
     assert _postgres_pids(private_data_dir / "pgdata")
@@ -159,7 +164,7 @@ def test_stop_leaves_no_server_and_restart_keeps_data(private_data_dir: Path) ->
     assert "stopped" in _pulse(private_data_dir, "db", "status").stdout
 
     assert _pulse(private_data_dir, "db", "init").returncode == 0
-    url = database_url(Settings(data_dir=private_data_dir))
+    url = database_url(_embedded(private_data_dir))
     with psycopg.connect(url) as conn:
         assert conn.execute("select email from app.users").fetchall() == [("keep@x",)]
 
