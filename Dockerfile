@@ -13,7 +13,7 @@ WORKDIR /app
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
 RUN mkdir -p pulse api orchestration && touch pulse/__init__.py api/__init__.py orchestration/__init__.py \
-    && pip install --upgrade pip uv && uv pip install --system -e . \
+    && pip install --upgrade pip uv && uv pip install --system --compile-bytecode -e . \
     && rm -rf pulse api orchestration
 
 COPY pulse ./pulse
