@@ -176,6 +176,11 @@
     {{ two_digit_pairs_between(t, 0, 23, ':', 0, 59, also=(['24:00'] if allow_24 else [])) }}
 {%- endmacro %}
 
+{#- A text of the usual shape as its instant truncated to the minute; null for any other text. -#}
+{% macro usual_instant_or_null(t) -%}
+    case when {{ iso_instant_is_usual_and_valid(t) }} then {{ usual_instant_to_minute(t) }} end
+{%- endmacro %}
+
 {#-
     The validation of scheduled slots: a query over `rows` (a FROM item with columns slot (jsonb) and
     early_reason, and any others, which pass through) adding start_at, end_at (truncated to the minute;
@@ -239,14 +244,8 @@
                         jsonb_typeof(slot_rows.slot) as slot_type,
                         {{ slot_field('slot_rows.slot', 'start') }} as start_text,
                         {{ slot_field('slot_rows.slot', 'end') }} as end_text,
-                        case
-                            when {{ iso_instant_is_usual_and_valid(slot_field('slot_rows.slot', 'start')) }}
-                                then {{ usual_instant_to_minute(slot_field('slot_rows.slot', 'start')) }}
-                        end as usual_start_ts,
-                        case
-                            when {{ iso_instant_is_usual_and_valid(slot_field('slot_rows.slot', 'end')) }}
-                                then {{ usual_instant_to_minute(slot_field('slot_rows.slot', 'end')) }}
-                        end as usual_end_ts
+                        {{ usual_instant_or_null(slot_field('slot_rows.slot', 'start')) }} as usual_start_ts,
+                        {{ usual_instant_or_null(slot_field('slot_rows.slot', 'end')) }} as usual_end_ts
                     from {{ rows }} as slot_rows
                     limit all offset 0
                 ) as fields
@@ -317,14 +316,8 @@
     from (
         select
             slot_rows.*,
-            case
-                when {{ iso_instant_is_usual_and_valid(slot_field('slot_rows.slot', 'start')) }}
-                    then {{ usual_instant_to_minute(slot_field('slot_rows.slot', 'start')) }}
-            end as usual_start_ts,
-            case
-                when {{ iso_instant_is_usual_and_valid(slot_field('slot_rows.slot', 'end')) }}
-                    then {{ usual_instant_to_minute(slot_field('slot_rows.slot', 'end')) }}
-            end as usual_end_ts
+            {{ usual_instant_or_null(slot_field('slot_rows.slot', 'start')) }} as usual_start_ts,
+            {{ usual_instant_or_null(slot_field('slot_rows.slot', 'end')) }} as usual_end_ts
         from {{ rows }} as slot_rows
         limit all offset 0
     ) as screened
