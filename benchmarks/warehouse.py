@@ -16,7 +16,11 @@ Seeds databases of its own (``pulse_bench_wh_<users>u_<days>d``, dropped afterwa
   computing the same daily metrics from the app tables, whose rows are checked equal
   to ``analytics.analytics_daily_metrics``.
 
-Figures are medians of ``--runs`` runs (the full build and the floor: of ``--full-runs``).
+Figures are medians of ``--runs`` runs (the full build and the floor: of ``--full-runs``). The full
+builds and the floor runs alternate (build, floor, build, floor, ...), and the ratio is the median of
+each pair's ratio: this machine drifts by a fifth within minutes, so a block of builds followed by a
+block of floor runs can show a ratio that no pair shows. "CPU s" is the busy CPU time of the whole
+machine during a run (``/proc/stat``; all cores added up), which tells work from waiting.
 
     python -m benchmarks.warehouse [--users 10000] [--days 90] [--histories 30,365] [--history-users N] [--runs 3]
 """
@@ -24,6 +28,7 @@ Figures are medians of ``--runs`` runs (the full build and the floor: of ``--ful
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -47,6 +52,7 @@ class Row:
 
     label: str
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
     note: str = ""
 
     @property
@@ -54,21 +60,39 @@ class Row:
         """Median of the runs."""
         return statistics.median(self.seconds)
 
+    @property
+    def cpu(self) -> str:
+        """Median busy CPU-seconds of the runs, or '-' where /proc/stat was not there to read."""
+        return f"{statistics.median(self.cpu_seconds):.0f}" if self.cpu_seconds else "-"
+
 
 def say(line: str) -> None:
     """A progress line, at once."""
     print(line, flush=True)
 
 
-def timed(runs: int, action: Callable[[], object], before: Callable[[], object] | None = None) -> list[float]:
-    """Seconds taken by each of ``runs`` runs of ``action`` (``before`` runs untimed ahead of each)."""
-    seconds = []
-    for _ in range(runs):
-        if before is not None:
-            before()
-        began = time.perf_counter()
-        action()
-        seconds.append(time.perf_counter() - began)
+def busy_cpu_seconds() -> float | None:
+    """CPU-seconds the machine's cores have spent busy since boot (``/proc/stat``); None off Linux."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_once(action: Callable[[], object], before: Callable[[], object] | None, row: Row) -> float:
+    """Seconds of one run of ``action`` (``before`` untimed ahead of it), added to ``row`` with its CPU time."""
+    if before is not None:
+        before()
+    cpu_before = busy_cpu_seconds()
+    began = time.perf_counter()
+    action()
+    seconds = time.perf_counter() - began
+    cpu_after = busy_cpu_seconds()
+    row.seconds.append(seconds)
+    if cpu_before is not None and cpu_after is not None:
+        row.cpu_seconds.append(cpu_after - cpu_before)
     return seconds
 
 
@@ -139,10 +163,11 @@ def settle(url: str) -> None:
         conn.execute("vacuum analyze")
 
 
-def ranged_builds(url: str, last_day: date, runs: int) -> list[float]:
-    """Timings of ``runs`` builds of the last two local dates."""
+def ranged_builds(url: str, last_day: date, runs: int, row: Row) -> None:
+    """``runs`` builds of the last two local dates, timed into ``row``."""
     start = last_day - timedelta(days=1)
-    return timed(runs, lambda: build(url, start, last_day + timedelta(days=1)))
+    for _ in range(runs):
+        timed_once(lambda: build(url, start, last_day + timedelta(days=1)), None, row)
 
 
 def main() -> None:
@@ -153,7 +178,9 @@ def main() -> None:
     parser.add_argument("--histories", default="30,365", help="other history lengths for the 2-day build")
     parser.add_argument("--history-users", type=int, help="users of the history databases (default --users)")
     parser.add_argument("--runs", type=int, default=3, help="runs per ranged build (median)")
-    parser.add_argument("--full-runs", type=int, default=1, help="runs of the full build and of the floor (median)")
+    parser.add_argument(
+        "--full-runs", type=int, default=3, help="alternated pairs of a full build and a floor run (median)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     args = parser.parse_args()
 
@@ -166,19 +193,23 @@ def main() -> None:
 
     url = seeded_database(server, args.users, args.days, last_day)
     try:
-        say("full build (parses every slot) ...")
         full = Row(f"full build, {args.days} days (dbt build --full-refresh)")
-        # each full build and floor run starts settled, not against autovacuum of the previous build's tables
-        full.seconds = timed(args.full_runs, lambda: build(url, full_refresh=True), lambda: settle(url))
-        say(f"full build: {full.median:.1f} s")
         floor = Row(f"floor: one SQL statement, {args.days} days")
-        floor.note = floor_matches_mart(url)  # untimed: it also compares the rows with the mart's
-        floor.seconds = timed(args.full_runs, lambda: floor_query(url), lambda: settle(url))
-        say(f"floor: {floor.median:.1f} s ({floor.note})")
+        ratios = []
+        # build and floor alternate; each run starts settled, not against autovacuum of the previous one's tables
+        for pair in range(1, args.full_runs + 1):
+            say(f"pair {pair} of {args.full_runs}: full build (parses every slot) ...")
+            built = timed_once(lambda: build(url, full_refresh=True), lambda: settle(url), full)
+            if pair == 1:
+                floor.note = floor_matches_mart(url)  # untimed: it also compares the rows with the mart's
+            floored = timed_once(lambda: floor_query(url), lambda: settle(url), floor)
+            ratios.append(built / floored)
+            say(f"pair {pair}: full build {built:.1f} s, floor {floored:.1f} s ({floor.note}): {ratios[-1]:.2f} x")
         settle(url)
-        full.note = f"{full.median / floor.median:.2f} x floor (target <= 1.5)"
+        pairs = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+        full.note = f"{statistics.median(ratios):.2f} x floor, median of pairs {pairs} (target <= 1.5)"
         ranged = Row(f"2-day build, {args.days} days of history ({args.users:,} users)")
-        ranged.seconds = ranged_builds(url, last_day, args.runs)
+        ranged_builds(url, last_day, args.runs, ranged)
         say(f"2-day build: {ranged.median:.1f} s")
         rows += [full, floor, ranged]
     finally:
@@ -195,7 +226,7 @@ def main() -> None:
             say(f"full build of {days} days: {time.perf_counter() - began:.1f} s")
             settle(history_url)
             row = Row(f"2-day build, {days} days of history ({history_users:,} users)")
-            row.seconds = ranged_builds(history_url, last_day, args.runs)
+            ranged_builds(history_url, last_day, args.runs, row)
             say(f"2-day build with {days} days of history: {row.median:.1f} s")
             rows.append(row)
         finally:
@@ -204,11 +235,11 @@ def main() -> None:
 
     width = max(len(row.label) for row in rows)
     print()
-    print(f"warehouse benchmark: medians of {args.runs} runs (full build and floor: {args.full_runs})")
-    print(f"{'measure':<{width}}  {'median s':>9}  {'runs s':<24}  note")
+    print(f"warehouse benchmark: medians of {args.runs} runs (full build and floor: {args.full_runs}, alternated)")
+    print(f"{'measure':<{width}}  {'median s':>9}  {'CPU s':>6}  {'runs s':<24}  note")
     for row in rows:
         runs = ", ".join(f"{s:.1f}" for s in row.seconds)
-        print(f"{row.label:<{width}}  {row.median:>9.1f}  {runs:<24}  {row.note}")
+        print(f"{row.label:<{width}}  {row.median:>9.1f}  {row.cpu:>6}  {runs:<24}  {row.note}")
 
 
 if __name__ == "__main__":
