@@ -452,6 +452,22 @@ def add_zone_user(writer: Writer, zone_name: str) -> None:
             ],
             status="scheduled",
         )
+        # A space for the T (an instant all the same), and a UTC offset past PostgreSQL's +-15:59 (unparseable).
+        writer.task(
+            user_id,
+            pick_category(),
+            [
+                {
+                    "start": near_minute.strftime("%Y-%m-%d %H:%M:00Z"),
+                    "end": (near_minute + timedelta(minutes=45)).strftime("%Y-%m-%dT%H:%M:00Z"),
+                },
+                {
+                    "start": (near_minute + timedelta(hours=16)).strftime("%Y-%m-%dT%H:%M:00+16:00"),
+                    "end": (near_minute + timedelta(minutes=45)).strftime("%Y-%m-%dT%H:%M:00Z"),
+                },
+            ],
+            status="scheduled",
+        )
         writer.focus(user_id, date(2025, 6, 10), [{"start": "08:59", "end": "09:10", "note": 1}, INVALID_FOCUS[11]])
     writer.task(
         user_id,

@@ -9,10 +9,13 @@ minute arithmetic is exact.
 Assumptions where the spec leaves room (each is marked ``ASSUMPTION`` below):
 
 - A scheduled instant "parses" when it is a JSON string of the ISO-8601
-  extended form ``YYYY-MM-DDTHH:MM[:SS[.fraction]]`` followed by ``Z`` or an
-  offset ``±HH:MM`` (also ``±HHMM``/``±HH``), with a real calendar date,
-  hours 00-23, minutes and seconds 00-59, offset hours 00-23 and minutes
-  00-59. The same text without any offset is "has no offset". Anything else
+  extended form ``YYYY-MM-DDTHH:MM[:SS[.fraction]]`` (or with a space for
+  the ``T``, as RFC 3339, PostgreSQL and Python's ``fromisoformat`` read it)
+  followed by ``Z`` or an offset ``±HH:MM`` (also ``±HHMM``/``±HH``), with a
+  real calendar date, hours 00-23, minutes and seconds 00-59, offset hours
+  00-15 and minutes 00-59 (PostgreSQL's ``timestamptz`` holds offsets up to
+  ±15:59; the zones in use span -12:00 to +14:00). The same text without any
+  offset is "has no offset". Anything else
   (numbers, ``null``, booleans, objects, ``"2025-02-30T..."``, ``"now"``) does
   not parse.
 - A focus time is exactly ``HH:MM`` (two digits each, 00-23 and 00-59);
@@ -58,7 +61,7 @@ NO_OFFSET = "no_offset"
 NOT_AFTER = "end_not_after_start"
 
 _INSTANT = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
     r"(Z|[+-]\d{2}:\d{2}|[+-]\d{4}|[+-]\d{2})?$"
 )
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -171,7 +174,7 @@ def parse_instant(value: Any) -> int | str:
     else:
         digits = offset[1:].replace(":", "")
         off_hours, off_minutes = int(digits[:2]), int(digits[2:] or 0)
-        if off_hours > 23 or off_minutes > 59:
+        if off_hours > 15 or off_minutes > 59:
             return UNPARSEABLE
         offset_seconds = (off_hours * 3600 + off_minutes * 60) * (1 if offset[0] == "+" else -1)
     # Fractions of a second are below the minute: dropping them is the truncation.

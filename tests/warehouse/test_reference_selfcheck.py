@@ -250,6 +250,16 @@ def test_every_invalid_kind_is_listed_once() -> None:
     assert result.daily == {}  # the cancelled task's valid slot is not counted
 
 
+def test_instant_spellings_at_the_edges_of_the_grammar() -> None:
+    ten_utc = int(datetime(2025, 6, 1, 10, 0, tzinfo=UTC).timestamp()) // 60
+    assert ref.parse_instant("2025-06-01 10:00:00Z") == ten_utc  # a space for the T, as PostgreSQL reads it
+    assert ref.parse_instant("2025-06-01T15:59:30+05:59") == ten_utc
+    assert ref.parse_instant("2025-06-02T01:59:59.5+15:59") == ten_utc  # the largest offset timestamptz holds
+    assert ref.parse_instant("2025-06-01 10:00") == ref.NO_OFFSET
+    assert ref.parse_instant("2025-06-02T02:00:00+16:00") == ref.UNPARSEABLE
+    assert ref.parse_instant("2025-06-01T10:00:00-25:00") == ref.UNPARSEABLE
+
+
 def test_goal_rounding_and_caps() -> None:
     world = World("UTC")
     work = world.category("work")
