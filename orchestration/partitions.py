@@ -3,18 +3,21 @@
 A partition key ``D`` stands for the local date D of every user, whatever their
 time zone, so the set of keys is clock-independent only up to its two ends:
 
-- The first partition is ``PARTITIONS_START`` (2023-01-01). Pulse is a recent
-  app and the demo data covers the last 90 days; older source rows are still in
+- The first partition is the setting ``partitions_start``
+  (``PULSE_PARTITIONS_START``, default 2023-01-01): the first date whose marts
+  operators want to see and backfill. Older source rows are still in
   ``invalid_slots`` and the unpartitioned marts, but no date-partitioned run
-  reaches before it (move it back and redeploy to backfill older history).
+  reaches before it (move it back and reload the code location to backfill older
+  history). Set it to the data's first date and the UI shows no years of
+  "missing" partitions that were never meant to be built.
 - The last partition is today at the *latest* place on Earth (UTC+14, Line
-  Islands) plus ``FUTURE_DAYS``: the partitions are computed in the fixed zone
-  ``Etc/GMT-14`` (POSIX sign: UTC+14), whose today is the latest local date
-  anywhere, and ``end_offset`` adds today itself and the days after it. Tasks are
-  scheduled ahead, so a change that moves a slot to next month must be buildable
-  now (goal periods and the calendar include future days of the current week
-  and month). Dates further out than ``FUTURE_DAYS`` are built when the
-  partition set reaches them (any build of that date).
+  Islands): the partitions are computed in the fixed zone ``Etc/GMT-14`` (POSIX
+  sign: UTC+14), whose today is the latest local date anywhere, and
+  ``end_offset=1`` adds that today itself (the partition still open there). No
+  date later than that exists anywhere yet: a slot planned for next week shows in
+  the marts once its date has begun somewhere (the hourly schedule builds the
+  open dates), and future days of the current week and month read as zeros until
+  then. The partition list therefore opens on today, not on a year ahead.
 
 The earliest local date on Earth is at UTC−12; ``schedules.py`` uses both
 extremes to tell which dates have closed everywhere and which are still open.
@@ -25,30 +28,32 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from dagster import DailyPartitionsDefinition
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-PARTITIONS_START = "2023-01-01"
-FUTURE_DAYS = 366
+from pulse.settings import get_settings
+
+# The run tags Dagster reads to run one job over a range of partitions (a single-run backfill).
+ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 LATEST_ZONE = "Etc/GMT-14"  # UTC+14: the zone whose today is the latest local date on Earth
 LATEST_UTC_OFFSET = timedelta(hours=14)
 EARLIEST_UTC_OFFSET = timedelta(hours=-12)
 
+
+def first_partition_date() -> date:
+    """The earliest local date a partitioned run can build (the setting ``partitions_start``)."""
+    return get_settings().partitions_start
+
+
 daily_partitions = DailyPartitionsDefinition(
-    start_date=PARTITIONS_START,
+    start_date=first_partition_date().isoformat(),
     timezone=LATEST_ZONE,
-    end_offset=1 + FUTURE_DAYS,  # 1: today at UTC+14 (the partition still open there); then the future
+    end_offset=1,  # today at UTC+14, the partition still open there
 )
 
 
-def first_partition_date() -> date:
-    """The earliest local date a partitioned run can build."""
-    return date.fromisoformat(PARTITIONS_START)
-
-
 def last_partition_date(now: datetime | None = None) -> date:
-    """The latest local date a partitioned run can build at ``now`` (default: the current time)."""
-    now = now or datetime.now(UTC)
-    return latest_local_date(now) + timedelta(days=FUTURE_DAYS)
+    """The latest local date a partitioned run can build at ``now`` (default: the current time): today at UTC+14."""
+    return latest_local_date(now or datetime.now(UTC))
 
 
 def earliest_local_date(at: datetime) -> date:

@@ -7,16 +7,23 @@ session fixture, and by the image build. Nothing parses on import, not even
 under ``dagster dev`` (dagster-dbt's ``prepare_if_dev`` would re-parse in every
 run worker, adding seconds to each sensor run): after editing models while
 ``pulse ui`` runs, restart it.
+
+The parse runs with the connection of the database the builds will use: dbt keeps
+its parse state (target/partial_parse.msgpack, which every build starts from) only
+for the profile it was made with, so a parse with another connection made every
+later dbt call print "Unable to do partial parsing because profile has changed"
+and parse the whole project again.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from pulse.dbt import DBT_PROJECT_DIR, dbt_executable
+from pulse.dbt import DBT_PROJECT_DIR, dbt_env, dbt_executable
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -31,10 +38,21 @@ def _sources_newer_than(path: Path) -> bool:
     return any(f.is_file() and f.stat().st_mtime > built for f in files)
 
 
+def _profile_stamp(env: dict[str, str]) -> str:
+    """What of a connection dbt's parse state depends on (not the password, which dbt does not hash)."""
+    return "|".join(env[name] for name in ("PULSE_DB_HOST", "PULSE_DB_PORT", "PULSE_DB_USER", "PULSE_DB_NAME"))
+
+
 def prepare_manifest(force: bool = False) -> Path:
-    """Run ``dbt parse`` when the manifest is missing or older than the dbt sources; return its path."""
+    """Run ``dbt parse`` when the manifest is missing, older than the dbt sources or parsed for another database."""
+    from pulse.database import database_url
+
     manifest = Path(dbt_project.manifest_path)
-    if force or _sources_newer_than(manifest):
+    env = dbt_env(database_url())
+    stamp_file = manifest.with_name("pulse_parse_profile.txt")
+    stamp = _profile_stamp(env)
+    parsed_for = stamp_file.read_text() if stamp_file.exists() else None
+    if force or parsed_for != stamp or _sources_newer_than(manifest):
         completed = subprocess.run(
             [
                 dbt_executable(),
@@ -48,8 +66,10 @@ def prepare_manifest(force: bool = False) -> Path:
             capture_output=True,
             text=True,
             check=False,
+            env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         )
         if completed.returncode != 0:
             detail = " ".join((completed.stdout + completed.stderr).split())[-300:]
             raise RuntimeError(f"dbt parse failed: {detail}")
+        stamp_file.write_text(stamp)
     return manifest

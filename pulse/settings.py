@@ -1,5 +1,6 @@
 """Pulse's configuration: one pydantic-settings class, read from the environment."""
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -30,6 +31,10 @@ class Settings(BaseSettings):
     database_name: str = Field(default="pulse", description="Database created and used on the embedded server.")
     env: Literal["development", "test", "production"] = Field(
         default="development", description="Deployment environment."
+    )
+    partitions_start: date = Field(
+        default=date(2023, 1, 1),
+        description="First local date of the daily partitions (the Dagster UI lists and backfills from it).",
     )
     analyst_password: str | None = Field(
         default=None,

@@ -11,16 +11,22 @@
   (an ISO timestamp with offset); neither means the run's start time.
 - Both ops take a slot of the ``dbt_warehouse`` pool (limit 1 in dagster.yaml),
   so no two dbt invocations ever build at the same time, however launched.
+- The asset catalog groups the models by dbt layer (the folder under models/:
+  staging, intermediate, marts), each with its owners (``LAYER_OWNERS``), and
+  the tables of every run carry ``dagster/row_count``: PostgreSQL's estimate
+  (``pg_class.reltuples``, kept by ANALYZE), read in one catalog query per run
+  instead of a ``count(*)`` of tables with millions of rows.
 """
 
+import contextlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Config, Failure
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Config, Failure, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 from pydantic import Field
 
@@ -28,13 +34,62 @@ from orchestration.dbt_vars import dbt_vars_for_partition_range
 from orchestration.partitions import daily_partitions
 from orchestration.project import dbt_project
 from orchestration.resources import PulseDbtCliResource
+from pulse.database import connect, database_url
 from pulse.dbt import DAILY_TAG, build_vars
 
 DBT_POOL = "dbt_warehouse"
 AS_OF_TAG = "pulse/as_of"
 FULL_REFRESH_TAG = "pulse/full_refresh"
 
-translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# Who answers for each layer's assets (Dagster shows them in the catalog and on each asset's page).
+LAYER_OWNERS: dict[str, list[str]] = {
+    "staging": ["team:pulse-warehouse"],
+    "intermediate": ["team:pulse-warehouse"],
+    "marts": ["team:pulse-warehouse", "team:pulse-analytics"],
+}
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """dagster-dbt's translator, with each model in the group of its dbt layer and that layer's owners."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """The model's layer, the folder under models/ (staging, intermediate, marts); sources keep the default."""
+        fqn: list[str] = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props.get("resource_type") == "model" and len(fqn) > 2:
+            return fqn[1]
+        return super().get_group_name(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        """The owners of the model's layer."""
+        return LAYER_OWNERS.get(self.get_group_name(dbt_resource_props) or "") or super().get_owners(dbt_resource_props)
+
+
+translator = LayeredTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+ROW_ESTIMATE_SQL = """
+select greatest(reltuples, 0)::bigint from pg_class
+where oid = to_regclass(%(relation)s) and relkind in ('r', 'p', 'm') and reltuples >= 0
+"""
+
+
+def with_row_estimates(events: Iterable[Any], dbt: PulseDbtCliResource) -> Iterator[Any]:
+    """The run's events as they come, each table's Output carrying ``dagster/row_count`` (PostgreSQL's estimate).
+
+    One catalog lookup per table built, on one connection: no ``count(*)`` over tables of millions of rows.
+    """
+    nodes: dict[str, dict[str, Any]] = _manifest()["nodes"]
+    with contextlib.ExitStack() as stack:
+        conn = None
+        for event in events:
+            unique_id = event.metadata.get("unique_id") if isinstance(event, Output) else None
+            node = nodes.get(str(unique_id.value)) if unique_id is not None else None
+            if node is None or node.get("config", {}).get("materialized") in ("view", "ephemeral"):
+                yield event
+                continue
+            if conn is None:
+                conn = stack.enter_context(connect(dbt.database_url or database_url(), autocommit=True))
+            row = conn.execute(ROW_ESTIMATE_SQL, {"relation": node["relation_name"]}).fetchone()
+            yield event if row is None else event.with_metadata({**event.metadata, "dagster/row_count": row[0]})
 
 
 class DbtBuildConfig(Config):
@@ -87,7 +142,7 @@ def daily_dbt_models(context: AssetExecutionContext, dbt: PulseDbtCliResource, c
     key_range = context.partition_key_range
     dbt_vars = dbt_vars_for_partition_range(key_range, as_of)
     context.log.info(f"building local dates {key_range.start} to {key_range.end} with vars {dbt_vars}")
-    yield from dbt.cli(dbt_build_args(dbt_vars, full_refresh), context=context).stream()
+    yield from with_row_estimates(dbt.cli(dbt_build_args(dbt_vars, full_refresh), context=context).stream(), dbt)
 
 
 @dbt_assets(
@@ -103,7 +158,8 @@ def unpartitioned_dbt_models(
 ) -> Iterator[Any]:
     """One ``dbt build`` of the selected unpartitioned models (all history; ``as_of`` for goal status)."""
     as_of, full_refresh = build_options(context, config)
-    yield from dbt.cli(dbt_build_args(build_vars(None, None, as_of), full_refresh), context=context).stream()
+    invocation = dbt.cli(dbt_build_args(build_vars(None, None, as_of), full_refresh), context=context)
+    yield from with_row_estimates(invocation.stream(), dbt)
 
 
 @lru_cache

@@ -46,6 +46,25 @@ def test_definitions_load_with_every_piece(dbt_manifest: Path) -> None:
         assert defs.resolve_job_def(job).tags["pulse/warehouse"] == "dbt"
 
 
+def test_assets_are_grouped_by_dbt_layer_with_owners(dbt_manifest: Path) -> None:
+    import json
+
+    from orchestration.assets.dbt import LAYER_OWNERS, translator
+    from orchestration.definitions import defs
+
+    models = [n for n in json.loads(dbt_manifest.read_text())["nodes"].values() if n["resource_type"] == "model"]
+    graph = defs.resolve_asset_graph()
+    groups = {}
+    for model in models:
+        spec = graph.get(translator.get_asset_key(model)).to_asset_spec()
+        layer = model["original_file_path"].split("/")[1]  # models/<layer>/<name>.sql
+        assert spec.group_name == layer, model["name"]
+        assert list(spec.owners) == LAYER_OWNERS[layer], model["name"]
+        groups[model["name"]] = spec.group_name
+    assert set(groups.values()) == {"staging", "intermediate", "marts"}
+    assert groups["analytics_daily_metrics"] == "marts"
+
+
 def test_daily_assets_backfill_in_one_run_and_share_one_pool(dbt_manifest: Path) -> None:
     from orchestration.assets.dbt import DBT_POOL, daily_dbt_models, unpartitioned_dbt_models
 

@@ -95,5 +95,17 @@ def test_the_open_dates_are_partitions_even_at_utc_plus_14() -> None:
     first_open, last_open = open_dates(at)
     assert first_open.isoformat() in keys
     assert last_open.isoformat() in keys
-    assert keys[-1] == last_partition_date(at).isoformat()
+    assert keys[-1] == last_partition_date(at).isoformat() == "2026-11-25"  # today at UTC+14: no later date exists
     assert keys[0] == "2023-01-01"
+
+
+def test_the_first_partition_is_the_partitions_start_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestration.partitions import first_partition_date
+    from pulse.settings import get_settings
+
+    monkeypatch.setenv("PULSE_PARTITIONS_START", "2026-09-01")
+    get_settings.cache_clear()
+    try:
+        assert first_partition_date() == date(2026, 9, 1)
+    finally:
+        get_settings.cache_clear()
