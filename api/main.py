@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from api.core.errors import install_error_handlers
-from api.routes import analytics, goals, health
+from api.routes import analytics, categories, goals, health
 from pulse.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.include_router(health.router)
     app.include_router(goals.router, prefix=API_PREFIX)
     app.include_router(analytics.router, prefix=API_PREFIX)
+    app.include_router(categories.router, prefix=API_PREFIX)
     return app
 
 
