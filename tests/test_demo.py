@@ -170,6 +170,15 @@ def test_demo_comes_up_answers_and_leaves_nothing_running(demo_env: dict[str, st
         assert f"http://127.0.0.1:{first.dagster_port}" in out
         assert f"http://127.0.0.1:{first.api_port}/docs" in out
         assert "keeps running after the demo" in out
+        # The front end comes first among the addresses, signed in as the demo user by the URL fragment.
+        lines = out.splitlines()
+        (app_line,) = [line for line in lines if line.startswith("Pulse app:")]
+        assert lines.index(app_line) < min(i for i, line in enumerate(lines) if line.startswith(("Dagster UI:", "API")))
+        app_url = app_line.split()[-1]
+        assert app_url.startswith(f"http://127.0.0.1:{first.api_port}/#token=")
+        page = httpx.get(app_url, timeout=30)
+        assert page.status_code == 200 and '<div id="root">' in page.text, page.text[:200]
+        assert httpx.get(f"http://127.0.0.1:{first.api_port}/goals", timeout=30).text == page.text
 
         url, headers = curl_request(out)
         assert url.startswith(f"http://127.0.0.1:{first.api_port}/api/v1/analytics/quick-stats")
