@@ -13,13 +13,13 @@ export function ChartFigure({ title, description, chart, table }: Props) {
   const [showTable, setShowTable] = useState(false);
   const id = useId();
   return (
-    <figure className="card chart" aria-labelledby={`${id}-title`}>
-      <div className="chart__head">
+    <figure className="card chart">
+      <figcaption className="chart__head">
         <h2 id={`${id}-title`}>{title}</h2>
         <button type="button" aria-expanded={showTable} aria-controls={`${id}-table`} onClick={() => setShowTable((v) => !v)}>
           {showTable ? "Hide table" : "Show table"}
         </button>
-      </div>
+      </figcaption>
       <p id={`${id}-desc`} className="sr-only">
         {description}
       </p>

@@ -21,7 +21,7 @@ export function GoalProgressCard({ progress }: { progress: GoalProgress }) {
       <progress
         max={100}
         value={percent}
-        aria-label={`${progress.name}: ${progress.percent_complete}% of the target`}
+        title={`${progress.name}: ${progress.percent_complete}% of the target`}
       />
       <p className="muted">
         {formatTarget(progress.target_type, progress.achieved_value)} of{" "}

@@ -14,7 +14,7 @@ export function CategoryChart({ distribution }: { distribution: Dashboard["categ
       : distribution.map((row) => `${row.name}: ${formatMinutes(row.minutes)} (${Math.round(row.share * 100)}%)`).join("; ");
   return (
     <ChartFigure
-      title="Time by category"
+      title="Time across categories"
       description={description}
       chart={
         total === 0 ? (

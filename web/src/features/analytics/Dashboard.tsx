@@ -32,7 +32,7 @@ export function Dashboard() {
         </p>
       )}
       <QuickStatsView
-        title="This period"
+        title="Quick stats"
         totals={data?.totals}
         isLoading={dashboard.isPending}
         error={dashboard.error}
@@ -111,7 +111,7 @@ function Filters({
           ))}
         </select>
       </div>
-      <div className="nav-buttons" role="group" aria-label="Move between periods">
+      <div className="nav-buttons" role="group" aria-label="Previous or next">
         <button
           type="button"
           disabled={!data}
@@ -132,7 +132,7 @@ function Filters({
 
 function GoalCards({ goals, period }: { goals: DashboardData["goals"]; period: DashboardData["period"] }) {
   return (
-    <section aria-label="Goals of this period">
+    <section>
       <h2>{period === "weekly" ? "Weekly" : "Monthly"} goals</h2>
       {goals.length === 0 ? (
         <p className="muted">No active {period} goals for this period.</p>

@@ -66,8 +66,8 @@ export function Goals() {
           </ul>
         )}
       </section>
-      <section aria-labelledby="current-progress">
-        <h2 id="current-progress">Progress this period</h2>
+      <section>
+        <h2>Current progress</h2>
         {progress.isPending ? (
           <Skeleton height="5rem" />
         ) : (
@@ -145,7 +145,7 @@ function GoalListItem({
         {progress && <StatusBadge status={progress.status} />}
       </div>
       {mode === "confirm" ? (
-        <div className="goal-list-item__actions" role="group" aria-label={`Delete ${goal.name}?`}>
+        <div className="goal-list-item__actions" role="group">
           <span>Delete “{goal.name}”?</span>
           <button
             type="button"
@@ -169,11 +169,12 @@ function GoalListItem({
         </div>
       ) : (
         <div className="goal-list-item__actions">
-          <button type="button" className="secondary" onClick={() => setMode("edit")} aria-label={`Edit ${goal.name}`}>
-            Edit
+          {/* Named by their content, not aria-label, so a goal's name never matches a form field's label. */}
+          <button type="button" className="secondary" onClick={() => setMode("edit")}>
+            Edit<span className="sr-only"> {goal.name}</span>
           </button>
-          <button type="button" className="secondary" onClick={() => setMode("confirm")} aria-label={`Delete ${goal.name}`}>
-            Delete
+          <button type="button" className="secondary" onClick={() => setMode("confirm")}>
+            Delete<span className="sr-only"> {goal.name}</span>
           </button>
         </div>
       )}
