@@ -1,0 +1,115 @@
+"""Benchmark of the front end: gzipped JavaScript of the first page, and the time from navigation to the
+dashboard's figures on the demo data, median of 10 cold loads in headless Chromium (Debian's /usr/bin/chromium).
+
+Prepares (or reuses) a database of the demo's size (``pulse demo``'s 300 users x 90 days, seeded and built
+as ``benchmarks.api`` does), builds web/dist when stale, serves the real app under uvicorn on a free loopback
+port, and loads ``/`` as the demo user in a fresh browser context each time (empty cache, token in
+sessionStorage). The time is the page's own ``performance.now()`` (ms since navigation started) when the
+quick stats and the trend table are on screen. Targets: <= 250 KB of gzipped JS, <= 1 s.
+
+    python -m benchmarks.web [--users 300] [--days 90] [--loads 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import re
+import statistics
+import threading
+import time
+from pathlib import Path
+from uuid import UUID
+
+JS_TARGET_KB = 250.0
+FIGURES_TARGET_MS = 1000.0
+FIGURES = '[data-testid="quick-stats-total-minutes"]'
+
+
+def first_page_js(dist: Path) -> list[Path]:
+    """The scripts index.html loads (entry and module preloads): the JavaScript of the first page."""
+    html = (dist / "index.html").read_text()
+    sources = re.findall(r'<script[^>]+src="/([^"]+\.js)"', html) + re.findall(
+        r'<link[^>]+rel="modulepreload"[^>]+href="/([^"]+\.js)"', html
+    )
+    return [dist / source for source in sources]
+
+
+def gzipped_kb(paths: list[Path]) -> float:
+    return sum(len(gzip.compress(path.read_bytes(), compresslevel=9)) for path in paths) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--loads", type=int, default=10)
+    args = parser.parse_args()
+
+    import uvicorn
+    from playwright.sync_api import Response, sync_playwright
+
+    from api.core.security import mint_token
+    from api.main import create_app
+    from benchmarks.api import free_port, prepare_database
+    from pulse.seed import DEMO_USER_ID
+    from pulse.settings import Settings
+    from pulse.web import WEB_DIR, ensure_built
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    ensure_built(progress=lambda line: print(line, flush=True))
+    dist = WEB_DIR / "dist"
+    scripts = first_page_js(dist)
+    js_kb = gzipped_kb(scripts)
+
+    url, _, _ = prepare_database(args.users, args.days)
+    settings = Settings(jwt_secret="bench-web-secret-" + "x" * 32, web_dist_dir=dist)
+    token = mint_token(UUID(DEMO_USER_ID), settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, url), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    times: list[float] = []
+    transferred: list[int] = []
+    try:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            for _ in range(args.loads + 1):  # the first load warms the server and the database's cache
+                context = browser.new_context(viewport={"width": 1440, "height": 1000})
+                context.add_init_script(f"sessionStorage.setItem('pulse.token', {token!r})")
+                page = context.new_page()
+                js_bytes = 0
+
+                def count(response: Response) -> None:
+                    nonlocal js_bytes
+                    if response.url.endswith(".js"):
+                        js_bytes += int(response.headers.get("content-length", 0))
+
+                page.on("response", count)
+                page.goto(f"http://127.0.0.1:{port}/", wait_until="commit")
+                page.wait_for_selector(FIGURES)
+                page.wait_for_selector('[data-testid="trend-row"]', state="attached")
+                times.append(float(page.evaluate("performance.now()")))
+                transferred.append(js_bytes)
+                context.close()
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    loads = times[1:]
+    median = statistics.median(loads)
+    print(f"\nfirst page scripts: {', '.join(p.name for p in scripts)} ({transferred[-1] / 1024:.0f} KB uncompressed)")
+    print(f"navigation to figures, ms, {len(loads)} cold loads: {', '.join(f'{t:.0f}' for t in loads)}")
+    print("| measure | value | target |")
+    print("|---|---|---|")
+    print(f"| gzipped JS of the first page | {js_kb:.1f} KB | <= {JS_TARGET_KB:.0f} KB |")
+    print(
+        f"| navigation to dashboard figures (median of {len(loads)}) | {median:.0f} ms"
+        f" | <= {FIGURES_TARGET_MS:.0f} ms |"
+    )
+
+
+if __name__ == "__main__":
+    main()
