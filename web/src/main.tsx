@@ -3,7 +3,6 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 
 import { App } from "@/app/App";
-import "@/lib/chart";
 import "./index.css";
 
 createRoot(document.getElementById("root")!).render(

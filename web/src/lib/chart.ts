@@ -11,5 +11,3 @@ import {
 } from "chart.js";
 
 Chart.register(ArcElement, CategoryScale, Legend, LineElement, LinearScale, PointElement, Tooltip);
-
-export const PALETTE = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626"];

@@ -1,9 +1,9 @@
 // The category doughnut of a period, with its data table (one category-row per category).
-import { Doughnut } from "react-chartjs-2";
-
 import type { Dashboard } from "@/api/types";
 import { ChartFigure } from "@/components/ChartFigure";
-import { PALETTE } from "@/lib/chart";
+import { PALETTE } from "@/lib/palette";
+
+import { DoughnutChart as Doughnut } from "./charts/lazy";
 import { formatMinutes } from "@/lib/format";
 
 export function CategoryChart({ distribution }: { distribution: Dashboard["category_distribution"] }) {

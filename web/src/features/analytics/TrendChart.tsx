@@ -1,9 +1,9 @@
 // Daily trend lines of a period (scheduled minutes, focus minutes, completed tasks), with one trend-row per day.
-import { Line } from "react-chartjs-2";
-
 import type { Dashboard } from "@/api/types";
 import { ChartFigure } from "@/components/ChartFigure";
-import { PALETTE } from "@/lib/chart";
+import { PALETTE } from "@/lib/palette";
+
+import { LineChart as Line } from "./charts/lazy";
 import { formatDay } from "@/lib/format";
 
 export function TrendChart({ trends }: { trends: Dashboard["trends"] }) {

@@ -1,5 +1,5 @@
 // Query hooks of the analytics feature: one TanStack Query key per resource and parameters.
-import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
+import { type QueryClient, keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 
 import {
   type DashboardParams,
@@ -9,12 +9,17 @@ import {
   getQuickStats,
 } from "@/api/analytics";
 
-export function useDashboard(params: DashboardParams) {
-  return useQuery({
+import { filtersFromSearch } from "./filters";
+
+export function dashboardQuery(params: DashboardParams) {
+  return {
     queryKey: ["dashboard", params.period, params.startDate ?? null, params.categoryId ?? null],
     queryFn: () => getDashboard(params),
-    placeholderData: keepPreviousData,
-  });
+  };
+}
+
+export function useDashboard(params: DashboardParams) {
+  return useQuery({ ...dashboardQuery(params), placeholderData: keepPreviousData });
 }
 
 export function useQuickStats(params: QuickStatsParams) {
@@ -37,4 +42,9 @@ export function useExport() {
       return filename;
     },
   });
+}
+
+/** Starts the dashboard's request of a URL's filters at once (before the page's code has rendered). */
+export function prefetchDashboard(client: QueryClient, search: URLSearchParams): void {
+  void client.prefetchQuery(dashboardQuery(filtersFromSearch(search)));
 }
