@@ -28,7 +28,6 @@ export function Dashboard() {
       {data && (
         <p className="muted" aria-live="polite">
           {data.range.start_date} – {data.range.end_date} · figures as of {formatInstant(data.data_as_of)}
-          {dashboard.isFetching && " · updating…"}
         </p>
       )}
       <QuickStatsView

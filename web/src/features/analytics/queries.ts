@@ -1,5 +1,5 @@
 // Query hooks of the analytics feature: one TanStack Query key per resource and parameters.
-import { type QueryClient, keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
+import { type QueryClient, useMutation, useQuery } from "@tanstack/react-query";
 
 import {
   type DashboardParams,
@@ -18,8 +18,9 @@ export function dashboardQuery(params: DashboardParams) {
   };
 }
 
+/** No placeholder from the previous filters: figures of other filters never show under the new ones. */
 export function useDashboard(params: DashboardParams) {
-  return useQuery({ ...dashboardQuery(params), placeholderData: keepPreviousData });
+  return useQuery(dashboardQuery(params));
 }
 
 export function useQuickStats(params: QuickStatsParams) {
