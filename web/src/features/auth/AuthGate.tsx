@@ -12,14 +12,19 @@ export function AuthGate({ children }: { children: ReactNode }) {
     return readToken();
   });
   const [message, setMessage] = useState<string | null>(null);
-
-  useEffect(() => {
-    setUnauthorizedHandler((detail) => {
+  // Set at once as well as in the effect (which runs after the children's): the first request may be refused.
+  const [onRefused] = useState(() => {
+    const handler = (detail: string) => {
       setToken(null);
-      setMessage(`Your token was refused (${detail}). Paste a new one to sign in again.`);
-    });
+      setMessage((shown) => shown ?? `Your token was refused (${detail}). Paste a new one to sign in again.`);
+    };
+    setUnauthorizedHandler(handler);
+    return handler;
+  });
+  useEffect(() => {
+    setUnauthorizedHandler(onRefused);
     return () => setUnauthorizedHandler(() => undefined);
-  }, []);
+  }, [onRefused]);
 
   if (token) return <>{children}</>;
 
