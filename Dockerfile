@@ -1,5 +1,14 @@
 # One image for every production service of Pulse (see docker-compose.yml):
-# `pulse db init`, the Dagster webserver and daemon, and the API.
+# `pulse db init`, the Dagster webserver and daemon, and the API (which serves the front end at /).
+
+# The front end, built in a Node stage; only web/dist goes into the image.
+FROM node:20-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web ./
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -21,6 +30,7 @@ COPY api ./api
 COPY orchestration ./orchestration
 COPY dbt_project ./dbt_project
 COPY dagster.yaml ./dagster.yaml
+COPY --from=web /web/dist ./web/dist
 RUN uv pip install --system --no-deps -e .
 
 # The dbt manifest is built here, once; dagster-dbt reads it when the definitions load.

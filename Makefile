@@ -7,7 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench install
+.PHONY: demo test lint bench install web-build web-test chromium
+
+# The front end (web/): packages from the committed package-lock.json, reinstalled when it changes.
+WEB_STAMP := web/node_modules/.package-lock.json
 
 install: $(STAMP)
 
@@ -22,7 +25,24 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-demo: $(STAMP)
+$(WEB_STAMP): web/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm not found; install Node.js 20 and npm to build the front end" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web-build: $(WEB_STAMP)
+	cd web && npm run build
+
+# ESLint, tsc, Vitest, and the check that the generated API types match the app's OpenAPI schema.
+web-test: $(WEB_STAMP) $(STAMP)
+	cd web && npm run -s lint && npm run -s typecheck && npm run -s test && npm run -s check:api
+
+# The e2e tests drive Debian's chromium (never a downloaded browser).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; } \
+		|| { echo "make: no /usr/bin/chromium and 'apt-get install chromium' failed (run it as root)" >&2; exit 1; }
+
+demo: $(STAMP) web-build
 	$(BIN)/pulse demo
 
 lint: $(STAMP)
@@ -33,7 +53,7 @@ lint: $(STAMP)
 	# sqlfluff's dbt templater connects to the database (PULSE_DB_*, from pulse.dbt).
 	eval "$$($(BIN)/python -m pulse.dbt)" && $(BIN)/sqlfluff lint dbt_project/models --processes 2
 
-test: lint
+test: lint web-build web-test chromium
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from api.core.errors import install_error_handlers
-from api.routes import analytics, goals, health
+from api.routes import analytics, categories, goals, health
+from api.web import install_cors, mount_web
 from pulse.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -75,6 +76,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.include_router(health.router)
     app.include_router(goals.router, prefix=API_PREFIX)
     app.include_router(analytics.router, prefix=API_PREFIX)
+    app.include_router(categories.router, prefix=API_PREFIX)
+    install_cors(app, settings.cors_origins)
+    mount_web(app, settings.web_dist_dir)  # last: its catch-all must not shadow the routes above
     return app
 
 

@@ -61,8 +61,7 @@ PROGRESS_EXAMPLE: JsonDict = {
     "target_value": 600,
     "time_period": "weekly",
     "category_id": "0b8e5a34-1f7c-4d2a-8e3b-5c6d7e8f9a01",
-    "period_start": "2025-03-03",
-    "period_end": "2025-03-09",
+    "period": {"start": "2025-03-03", "end": "2025-03-09"},
     "achieved_value": 420,
     "percent_complete": 70.0,
     "status": "on_track",
@@ -138,6 +137,13 @@ class Goal(BaseModel):
     updated_at: datetime
 
 
+class ProgressPeriod(BaseModel):
+    """The local dates of a goal's period, both inclusive."""
+
+    start: date
+    end: date = Field(description="Inclusive.")
+
+
 class GoalProgress(BaseModel):
     """A goal's progress over one period (SPEC section 3), computed live from the daily marts."""
 
@@ -149,35 +155,10 @@ class GoalProgress(BaseModel):
     target_value: int
     time_period: TimePeriod
     category_id: UUID | None
-    period_start: date
-    period_end: date = Field(description="Inclusive.")
+    period: ProgressPeriod
     achieved_value: int
     percent_complete: float = Field(ge=0, le=999.99)
     status: GoalStatus
-
-
-class GoalProgressList(BaseModel):
-    """Progress of every active goal of one period type, for the period containing the asked date."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "period": "weekly",
-                    "period_start": "2025-03-03",
-                    "period_end": "2025-03-09",
-                    "data_as_of": "2025-03-06T02:10:00Z",
-                    "goals": [PROGRESS_EXAMPLE],
-                }
-            ]
-        }
-    )
-
-    period: TimePeriod
-    period_start: date
-    period_end: date
-    data_as_of: datetime | None = Field(description="When the marts behind these figures were last built.")
-    goals: list[GoalProgress]
 
 
 class DateRangeOut(BaseModel):
@@ -291,6 +272,14 @@ class Dashboard(BaseModel):
     category_distribution: list[CategoryShare]
     trends: list[TrendDay]
     goals: list[GoalProgress]
+
+
+class Category(BaseModel):
+    """One of the caller's task categories."""
+
+    category_id: UUID
+    name: str
+    color: str | None
 
 
 class ErrorMessage(BaseModel):

@@ -233,6 +233,22 @@ def build_marts(url: str, progress: Progress) -> None:
     progress(f"built the marts in {time.perf_counter() - began:.1f} s (Dagster run {summary.run_id})")
 
 
+def build_front_end(progress: Progress) -> None:
+    """Build web/dist when missing or stale; without npm the demo goes on (/ then says how to build it)."""
+    from pulse.web import WebBuildError, ensure_built
+
+    try:
+        if not ensure_built(progress):
+            progress("the front end is built and current (web/dist)")
+    except WebBuildError as exc:
+        progress(f"the front end was not built: {exc}")
+
+
+def app_address(api_url: str, token: str | None) -> str:
+    """The front end's address, signed in as the demo user through the URL fragment when there is a token."""
+    return f"{api_url}/#token={token}" if token else f"{api_url}/"
+
+
 def demo_token(url: str) -> str | None:
     """A token for the demo user, minted as ``pulse token`` does; None when the database has no demo user."""
     from api.core.security import mint_token
@@ -336,6 +352,7 @@ def run_demo(options: DemoOptions, progress: Progress = print) -> int:
         raise DemoError(str(exc)) from exc
     prepare_data(options, url, progress)
     build_marts(url, progress)
+    build_front_end(progress)
 
     logs = settings.data_dir.resolve() / "demo"
     probe = _probe_host(options.host)
@@ -389,6 +406,7 @@ def _print_where_to_look(
 
     lines = [
         "",
+        f"Pulse app:    {app_address(api_url, token)}",
         f"Dagster UI:   {dagster_url}   (runs, asset graph, backfills; instance {dagster_home})",
         f"API docs:     {api_url}/docs",
     ]

@@ -3,10 +3,10 @@
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pulse import REPO_ROOT
 
@@ -62,6 +62,23 @@ class Settings(BaseSettings):
     api_statement_timeout_ms: int = Field(
         default=15000, ge=0, description="statement_timeout of API queries (0: none)."
     )
+
+    # The front end (web/): where its build is, and the other origins allowed to call the API from a browser.
+    web_dist_dir: Path = Field(
+        default=REPO_ROOT / "web" / "dist", description="The built front end `pulse serve` serves at /."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (comma-separated, e.g. https://app.example.com) allowed by CORS; none by default.",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def comma_separated(cls, value: object) -> object:
+        """``PULSE_CORS_ORIGINS=https://a.example,https://b.example`` is a list of two origins."""
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("jwt_audience", "jwt_issuer", mode="before")
     @classmethod

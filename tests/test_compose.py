@@ -224,6 +224,12 @@ def test_the_image_copies_what_the_entry_points_import_and_builds_the_manifest()
     assert not ignored & (imported | {"dbt_project", "dagster.yaml"}), ignored
     assert re.search(r"^RUN .*dbt parse", dockerfile, re.MULTILINE), "the manifest is built at image build"
     assert dockerfile.index("COPY dbt_project") < dockerfile.index("dbt parse")
+    # The front end is built in a Node stage from the committed lock file; the API's image holds only web/dist,
+    # where the settings' default looks for it.
+    assert re.search(r"^FROM node:20\S* AS web$", dockerfile, re.MULTILINE)
+    assert "RUN npm ci" in dockerfile and "RUN npm run build" in dockerfile
+    assert "COPY --from=web /web/dist ./web/dist" in dockerfile
+    assert Settings(_env_file=None).web_dist_dir == REPO_ROOT / "web" / "dist"
 
 
 # --- the same commands outside Docker -----------------------------------------------------------------

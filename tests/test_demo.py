@@ -170,6 +170,15 @@ def test_demo_comes_up_answers_and_leaves_nothing_running(demo_env: dict[str, st
         assert f"http://127.0.0.1:{first.dagster_port}" in out
         assert f"http://127.0.0.1:{first.api_port}/docs" in out
         assert "keeps running after the demo" in out
+        # The front end comes first among the addresses, signed in as the demo user by the URL fragment.
+        lines = out.splitlines()
+        (app_line,) = [line for line in lines if line.startswith("Pulse app:")]
+        assert lines.index(app_line) < min(i for i, line in enumerate(lines) if line.startswith(("Dagster UI:", "API")))
+        app_url = app_line.split()[-1]
+        assert app_url.startswith(f"http://127.0.0.1:{first.api_port}/#token=")
+        page = httpx.get(app_url, timeout=30)
+        assert page.status_code == 200 and '<div id="root">' in page.text, page.text[:200]
+        assert httpx.get(f"http://127.0.0.1:{first.api_port}/goals", timeout=30).text == page.text
 
         url, headers = curl_request(out)
         assert url.startswith(f"http://127.0.0.1:{first.api_port}/api/v1/analytics/quick-stats")
@@ -241,3 +250,34 @@ def test_demo_user_token_matches_the_seed() -> None:
     assert words[:3] == ["curl", "-s", "-H"] and words[3] == "Authorization: Bearer abc.def.ghi"
     assert words[-1].endswith("/api/v1/analytics/quick-stats?date_range=30d")
     assert uuid.UUID(DEMO_USER_ID)
+
+
+def test_the_app_is_the_first_address_printed_signed_in_by_the_fragment(tmp_path: Path) -> None:
+    from pulse.demo import DemoOptions, _print_where_to_look
+
+    options = DemoOptions(users=1, days=1, seed=1, host="127.0.0.1", api_port=8123, dagster_port=3123)
+    for token, app in (("abc.def.ghi", "http://127.0.0.1:8123/#token=abc.def.ghi"), (None, "http://127.0.0.1:8123/")):
+        printed: list[str] = []
+        _print_where_to_look(
+            options, "http://127.0.0.1:3123", "http://127.0.0.1:8123", token, tmp_path, False, printed.append
+        )
+        addresses = [line for line in printed if "http://" in line]
+        assert addresses[0] == f"Pulse app:    {app}", printed
+        assert any(line.startswith("Dagster UI:") for line in addresses[1:])
+
+
+def test_the_front_end_is_rebuilt_when_a_source_is_newer(tmp_path: Path) -> None:
+    from pulse.web import is_stale
+
+    (tmp_path / "src").mkdir()
+    source = tmp_path / "src" / "main.tsx"
+    source.write_text("x")
+    assert is_stale(tmp_path)
+    (tmp_path / "dist").mkdir()
+    index = tmp_path / "dist" / "index.html"
+    index.write_text("<html>")
+    os.utime(source, (1_000, 1_000))
+    assert not is_stale(tmp_path)
+    os.utime(source, None)
+    os.utime(index, (1_000, 1_000))
+    assert is_stale(tmp_path)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from fastapi import Request, Response
 from pydantic import BaseModel
@@ -46,8 +47,17 @@ def not_modified(etag: str, data_as_of: datetime | None) -> Response:
 
 def json_with_etag(request: Request, model: BaseModel, data_as_of: datetime | None) -> Response:
     """``model`` as JSON with an ETag of its bytes, or a 304 when the client's copy is current."""
-    body = model.model_dump_json().encode()
+    return json_bytes_with_etag(request, model.model_dump_json().encode(), data_as_of)
+
+
+def json_bytes_with_etag(
+    request: Request, body: bytes, data_as_of: datetime | None, *, last_modified: bool = False
+) -> Response:
+    """JSON ``body`` with an ETag of its bytes (and ``Last-Modified`` = ``data_as_of`` when asked), or a 304."""
     etag = make_etag(body)
+    headers = freshness_headers(etag, data_as_of)
+    if last_modified and data_as_of is not None:
+        headers["Last-Modified"] = format_datetime(data_as_of.astimezone(UTC), usegmt=True)
     if etag_matches(request, etag):
-        return not_modified(etag, data_as_of)
-    return Response(body, media_type="application/json", headers=freshness_headers(etag, data_as_of))
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)

@@ -157,11 +157,13 @@ builds_in_range as materialized (
             and (l.end_date is null or l.end_date > rng.start_date)
 ),
 
--- The range is as fresh as its stalest day; a day is as fresh as the latest build that covered it.
+-- The range is as fresh as its stalest day that exists (up to the user's today: later days are never built);
+-- a day is as fresh as the latest build that covered it. Days no build covered are not counted, and a range
+-- with no covered day (all in the future, say) is as fresh as the latest build: null only before any build.
 freshness as (
-    select case when bool_and(built.built_at is not null) then min(built.built_at) end as data_as_of
+    select coalesce(min(built.built_at), (select max(l.built_at) from analytics.mart_build_log as l)) as data_as_of
     from rng
-    cross join generate_series(rng.start_date, rng.end_date, interval '1 day') as g (day)
+    cross join generate_series(rng.start_date, least(rng.end_date, rng.today), interval '1 day') as g (day)
     left join lateral (
         select max(b.built_at) as built_at
         from builds_in_range as b
@@ -208,8 +210,7 @@ _GOALS_JSON = """
                         'target_value', p.target_value,
                         'time_period', p.time_period,
                         'category_id', g.category_id,
-                        'period_start', p.period_start,
-                        'period_end', p.period_end,
+                        'period', json_build_object('start', p.period_start, 'end', p.period_end),
                         'achieved_value', p.achieved_value,
                         'percent_complete', p.percent_complete,
                         'status', p.status
@@ -277,7 +278,9 @@ from rng
 cross join freshness as f"""
 
 EXPORT_META_SQL = f"""with {_ME},
-rng as (select me.user_id, %(start_date)s::date as start_date, %(end_date)s::date as end_date from me),
+rng as (
+    select me.user_id, me.today, %(start_date)s::date as start_date, %(end_date)s::date as end_date from me
+),
 {_FRESHNESS_ONLY},
 builds as (
     select

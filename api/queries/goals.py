@@ -93,3 +93,14 @@ async def delete_goal(conn: AsyncConnection[Any], user_id: UUID, goal_id: UUID) 
         "delete from app.goals where goal_id = %s and user_id = %s returning goal_id", (goal_id, user_id)
     )
     return await cur.fetchone() is not None
+
+
+async def list_categories(conn: AsyncConnection[Any], user_id: UUID) -> list[dict[str, Any]]:
+    """Every category of the user, by name then id."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "select category_id, name, color from app.categories"
+            ' where user_id = %s order by name collate "C", category_id',
+            (user_id,),
+        )
+        return await cur.fetchall()

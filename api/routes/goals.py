@@ -8,9 +8,10 @@ from uuid import UUID
 
 import psycopg
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from pydantic import TypeAdapter
 
 from api.core.errors import field_error
-from api.core.http import json_with_etag
+from api.core.http import json_bytes_with_etag
 from api.deps import Connection, CurrentUser, unauthorized
 from api.queries import analytics as analytics_queries
 from api.queries import goals as queries
@@ -20,7 +21,7 @@ from api.schemas import (
     ErrorMessage,
     Goal,
     GoalCreate,
-    GoalProgressList,
+    GoalProgress,
     GoalUpdate,
     TimePeriod,
 )
@@ -38,6 +39,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorMessage, "description": "No goal with this id belongs to the caller."}
 }
 GOAL_NOT_FOUND = "goal_id: no goal with this id"
+PROGRESS_LIST = TypeAdapter(list[GoalProgress])
 
 
 async def _require_user(conn: Connection, user_id: UUID) -> None:
@@ -100,9 +102,13 @@ async def create_goal(body: GoalCreate, user_id: CurrentUser, conn: Connection) 
 
 @router.get(
     "/progress",
-    response_model=GoalProgressList,
+    response_model=list[GoalProgress],
     summary="Live progress of the active goals of one period type",
     responses={
+        200: {
+            "description": "One entry per active goal of that period type, by name; `Last-Modified` is the time"
+            " of the marts' last build covering the period's days (absent before any build)."
+        },
         304: {"description": "The client's copy (If-None-Match) is current."},
         503: {"model": ErrorMessage, "description": "The database is unavailable or the marts are not built."},
     },
@@ -125,14 +131,8 @@ async def goal_progress(
     row = await analytics_queries.goal_progress(conn, user_id, period=period, start_date=start_date)
     if row is None:
         raise unauthorized("the token's user does not exist")
-    model = GoalProgressList(
-        period=period,
-        period_start=row["start_date"],
-        period_end=row["end_date"],
-        data_as_of=row["data_as_of"],
-        goals=row["goals"],
-    )
-    return json_with_etag(request, model, row["data_as_of"])
+    body = PROGRESS_LIST.dump_json(PROGRESS_LIST.validate_python(row["goals"]))
+    return json_bytes_with_etag(request, body, row["data_as_of"], last_modified=True)
 
 
 @router.get("/{goal_id}", response_model=Goal, responses=NOT_FOUND, summary="One goal")

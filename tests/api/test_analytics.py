@@ -8,6 +8,7 @@ import json
 import math
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import psycopg
@@ -58,12 +59,11 @@ def same(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
-def get_ok(client: TestClient, url: str, user: uuid.UUID, auth: Auth, **params: Any) -> dict[str, Any]:
+def get_ok(client: TestClient, url: str, user: uuid.UUID, auth: Auth, **params: Any) -> Any:
     response = client.get(url, params=params, headers=auth(user))
     assert response.status_code == 200, response.text
     assert response.headers["etag"]
-    body: dict[str, Any] = response.json()
-    return body
+    return response.json()
 
 
 def totals_of(body: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +84,7 @@ def progress_cards(names: list[str]) -> list[dict[str, Any]]:
                 "target_value": target_value,
                 "time_period": period,
                 "category_id": str(category) if category else None,
-                "period_start": start,
-                "period_end": end,
+                "period": {"start": start, "end": end},
                 "achieved_value": achieved,
                 "percent_complete": percent,
                 "status": status,
@@ -325,15 +324,21 @@ def test_dashboard_defaults_to_the_current_week(client: TestClient, auth: Auth) 
 
 @pytest.mark.parametrize("period", ["daily", "weekly", "monthly"])
 def test_goal_progress_of_a_past_period(client: TestClient, auth: Auth, period: str) -> None:
-    body = get_ok(client, PROGRESS, dataset.NY, auth, period=period, start_date="2025-03-03")
+    response = client.get(PROGRESS, params={"period": period, "start_date": "2025-03-03"}, headers=auth(dataset.NY))
+    assert response.status_code == 200
     names = [name for name, spec in dataset.NY_GOALS.items() if spec[2] == period]
-    assert same(body["goals"], progress_cards(names))
-    assert (body["period_start"], body["period_end"]) == dataset.NY_PROGRESS_2025_03_03[names[0]][:2]
+    # The plan's shape: a JSON list of cards, each with its period's dates.
+    assert same(response.json(), progress_cards(names))
+    start, end = dataset.NY_PROGRESS_2025_03_03[names[0]][:2]
+    assert response.json()[0]["period"] == {"start": start, "end": end}
+    # Last-Modified is the marts' build time (HTTP dates have whole seconds).
+    last_modified = parsedate_to_datetime(response.headers["last-modified"])
+    assert last_modified == datetime.fromisoformat(response.headers["x-data-as-of"]).replace(microsecond=0)
 
 
 def test_goal_progress_before_any_goal_existed_is_empty(client: TestClient, auth: Auth) -> None:
     body = get_ok(client, PROGRESS, dataset.NY, auth, period="weekly", start_date="2025-01-06")
-    assert body["goals"] == []
+    assert body == []
 
 
 def test_a_new_goal_shows_its_progress_at_once(client: TestClient, auth: Auth) -> None:
@@ -346,14 +351,14 @@ def test_a_new_goal_shows_its_progress_at_once(client: TestClient, auth: Auth) -
     assert created.status_code == 201
     try:
         body = get_ok(client, PROGRESS, dataset.NY, auth, period="monthly")
-        card = next(card for card in body["goals"] if card["name"] == "zz brand new")
+        card = next(card for card in body if card["name"] == "zz brand new")
         # R1 (60 minutes, yesterday) and R2 (30 minutes, the day before) count when they fall in this month.
         expected = sum(
             minutes
             for day, minutes in ((today - timedelta(days=1), 60), (today - timedelta(days=2), 30))
             if (day.year, day.month) == (today.year, today.month)
         )
-        assert card["period_start"] == str(today.replace(day=1))
+        assert card["period"]["start"] == str(today.replace(day=1))
         assert card["achieved_value"] == expected
         assert same(card["percent_complete"], round(100 * expected / 90, 2))
     finally:
@@ -467,3 +472,33 @@ def test_a_build_touching_the_range_changes_the_export_etag(client: TestClient, 
     untouched = client.get(EXPORT, params={"start_date": "2025-04-01", "end_date": "2025-04-02"},
                            headers={**auth(dataset.NY), "If-None-Match": outside.headers["etag"]})  # fmt: skip
     assert untouched.status_code == 304
+
+
+def latest_built_at(url: str) -> datetime:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select max(built_at) from analytics.mart_build_log").fetchone()
+    assert row is not None and row[0] is not None
+    built: datetime = row[0]
+    return built
+
+
+@pytest.mark.parametrize("period", ["weekly", "monthly"])
+def test_data_as_of_of_the_current_period_is_set(
+    client: TestClient, auth: Auth, warehouse_db: str, period: str
+) -> None:
+    # The period's days after today are never built: they do not make the figures stale.
+    today = dataset.ny_local_today()
+    dashboard = get_ok(client, DASHBOARD, dataset.NY, auth, period=period)
+    assert dashboard["range"]["start_date"] <= str(today) <= dashboard["range"]["end_date"]
+    assert dashboard["data_as_of"] is not None
+    progress = client.get(PROGRESS, params={"period": period}, headers=auth(dataset.NY))
+    assert progress.headers["x-data-as-of"] == dashboard["data_as_of"].replace("Z", "+00:00")
+    assert "last-modified" in progress.headers
+    week = get_ok(client, QUICK, dataset.NY, auth, date_range="7d")
+    assert datetime.fromisoformat(week["data_as_of"]) <= latest_built_at(warehouse_db)
+
+
+def test_data_as_of_of_a_future_range_is_the_latest_build(client: TestClient, auth: Auth, warehouse_db: str) -> None:
+    future = dataset.ny_local_today() + timedelta(days=40)
+    body = get_ok(client, DASHBOARD, dataset.NY, auth, period="weekly", start_date=str(future))
+    assert datetime.fromisoformat(body["data_as_of"]) == latest_built_at(warehouse_db)

@@ -23,6 +23,9 @@ from tests.api.conftest import Auth
 
 # Routes that need no token: probes and the OpenAPI documents. Anything else must refuse.
 PUBLIC_PATHS = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# The built front end (api/web.py): its files and the index.html fallback are public, like any web page;
+# no /api path falls back to it (tests/api/test_web.py).
+WEB_PATHS = {"/assets/{path}", "/{path}"}
 GOAL_BODY = {"name": "hijack", "target_type": "minutes", "target_value": 1, "time_period": "daily"}
 
 
@@ -63,6 +66,8 @@ def api_routes(client: TestClient) -> list[tuple[str, str]]:
         assert path is not None
         if path in PUBLIC_PATHS:
             public_seen.add(path)
+            continue
+        if path in WEB_PATHS:
             continue
         assert isinstance(route.original_route, APIRoute), f"unexpected route kind at {path}"
         found.extend((method, path) for method in sorted(route.methods or ()))

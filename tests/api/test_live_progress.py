@@ -70,9 +70,9 @@ def test_the_api_serves_the_snapshot_values_for_every_goal_type_and_period(
                 "/api/v1/goals/progress", params={"period": period, "start_date": str(start)}, headers=auth(owner)
             )
             assert response.status_code == 200
-            for card in response.json()["goals"]:
+            for card in response.json():
                 expected = snapshots[(card["goal_id"], start)]
-                assert (card["period_start"], card["period_end"]) == (str(start), str(expected["period_end"]))
+                assert card["period"] == {"start": str(start), "end": str(expected["period_end"])}
                 assert card["achieved_value"] == expected["achieved_value"]
                 assert card["percent_complete"] == float(expected["percent_complete"])
                 assert card["status"] == expected["status"]

@@ -1,0 +1,122 @@
+"""Fixtures of the end-to-end tests: the real app (API + built front end) on a free port, over a database with
+the API tests' dataset and marts built by a real dbt build, and Debian's Chromium driven by Playwright.
+
+No browser is downloaded: Playwright launches /usr/bin/chromium (``make test`` installs the Debian package
+when it is missing). The front end is built first when web/dist is missing or stale (``pulse.web``).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from api.core.security import mint_token
+from api.main import create_app
+from pulse.dbt import build_warehouse
+from pulse.schema import init_database
+from pulse.settings import Settings
+from pulse.web import WEB_DIR, ensure_built
+from tests.api import dataset
+from tests.conftest import create_database, drop_database
+
+CHROMIUM = Path("/usr/bin/chromium")
+# --disable-background-networking and friends: Chromium's own connections are refused on a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SECRET = "e2e-tests-secret-" + "x" * 32
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Site:
+    """The running app: its base URL, the database behind it and the settings tokens are minted with."""
+
+    base_url: str
+    database_url: str
+    settings: Settings
+
+    def token(self, user_id: UUID) -> str:
+        return mint_token(user_id, self.settings)
+
+
+@pytest.fixture(scope="session")
+def web_dist() -> Path:
+    """web/dist, built now when missing or older than its sources."""
+    ensure_built(progress=lambda line: print(line))
+    return WEB_DIR / "dist"
+
+
+@pytest.fixture(scope="session")
+def e2e_db(server_url: str) -> Iterator[str]:
+    """A database with the dataset of tests/api and the marts built by dbt, as of now."""
+    url = create_database(server_url, "e2e")
+    try:
+        init_database(url)
+        dataset.load(url)
+        build_warehouse(url, as_of=datetime.now(UTC), progress=None)
+        yield url
+    finally:
+        drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+def site(e2e_db: str, web_dist: Path) -> Iterator[Site]:
+    """The real app (API and front end) served by uvicorn on a free port, stopped afterwards."""
+    settings = Settings(env="test", jwt_secret=SECRET, web_dist_dir=web_dist, api_pool_min_size=1)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, e2e_db), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.05)
+    try:
+        yield Site(f"http://127.0.0.1:{port}", e2e_db, settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "no /usr/bin/chromium: install Debian's chromium package (make test does: apt-get install chromium)"
+        )
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
