@@ -124,7 +124,7 @@ class ResponseCache:
 
     def _evicted(self, entry: CachedResponse) -> None:
         self.evictions += 1
-        cache_metrics.EVICTIONS.labels(entry.endpoint).inc()
+        cache_metrics.counter(cache_metrics.EVICTIONS, entry.endpoint).inc()
 
     # Reads
 
@@ -149,10 +149,10 @@ class ResponseCache:
             entry = None
         if entry is None:
             self.misses += 1
-            cache_metrics.MISSES.labels(endpoint).inc()
+            cache_metrics.counter(cache_metrics.MISSES, endpoint).inc()
             return None
         self.hits += 1
-        cache_metrics.HITS.labels(endpoint).inc()
+        cache_metrics.counter(cache_metrics.HITS, endpoint).inc()
         return entry
 
     # Writes (each refused when an invalidation happened since ``generation`` was taken)

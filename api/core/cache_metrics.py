@@ -7,6 +7,8 @@ dropped (invalidations: ``dates`` of a build, ``goals`` of a user, ``all``).
 
 from __future__ import annotations
 
+from functools import cache
+
 from prometheus_client import Counter
 
 HITS = Counter("pulse_api_cache_hits", "Responses served from the API's response cache.", ["endpoint"])
@@ -23,3 +25,9 @@ LISTENER_LOST = Counter(
     "pulse_api_cache_listener_disconnects",
     "Times the cache's LISTEN connection was lost (the cache is bypassed until it is back).",
 )
+
+
+@cache
+def counter(metric: Counter, label: str) -> Counter:
+    """``metric``'s child for ``label``, looked up once (``labels()`` costs more than the cache hit itself)."""
+    return metric.labels(label)

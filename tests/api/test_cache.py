@@ -308,3 +308,19 @@ def test_the_size_limit_evicts_the_least_recently_used(api_settings: Settings, c
             get(client, auth, dataset.NY, QUICK, start_date=start, end_date="2025-03-09")
         assert (cache.hits, cache.misses, cache.evictions) == (1, 3, 1)
         assert [key[3] for key in cache.responses.entries] == [date(2025, 3, 1), date(2025, 3, 3)]
+
+
+@pytest.mark.parametrize("payload", ["{}", "not json", '{"start_date": "someday", "end_date": "2025-03-09"}'])
+def test_a_payload_that_does_not_say_what_changed_drops_everything(
+    apps: list[tuple[FastAPI, TestClient]], auth: Auth, cache_db: str, payload: str
+) -> None:
+    (app, client), _, _ = apps
+    cache = cache_of(app)
+    get(client, auth, dataset.NY, QUICK, start_date="2025-03-03", end_date="2025-03-09")
+    get(client, auth, dataset.KTM, PROGRESS, period="weekly", start_date="2025-03-03")
+    assert len(cache.responses) == 2
+    generation = cache.generation
+    with psycopg.connect(cache_db, autocommit=True) as conn:
+        conn.execute("select pg_notify('pulse_marts_changed', %s)", (payload,))
+    wait_until(lambda: cache.generation > generation, seconds=10, what="the NOTIFY")
+    assert len(cache.responses) == 0 and len(cache.todays) == 0
