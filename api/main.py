@@ -14,7 +14,9 @@ from typing import Any
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
+from api.core.cache import ResponseCache
 from api.core.errors import install_error_handlers
+from api.core.invalidation import invalidation_listener
 from api.routes import analytics, categories, goals, health
 from api.web import install_cors, mount_web
 from pulse.settings import Settings, get_settings
@@ -60,7 +62,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         await pool.open(wait=False)
         app.state.pool = pool
         try:
-            yield
+            async with invalidation_listener(app.state.response_cache, url):
+                yield
         finally:
             await pool.close()
 
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    app.state.response_cache = ResponseCache(settings.api_cache_max_entries, enabled=settings.api_cache_enabled)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(goals.router, prefix=API_PREFIX)

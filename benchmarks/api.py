@@ -2,10 +2,14 @@
 
 Prepares a database of its own (``pulse_bench_api_<users>u_<days>d``: ``pulse db init``,
 ``pulse seed`` of 10,000 users x 90 days, one ``dbt build`` as of now), reused
-when it is already there. Starts the real app under uvicorn on loopback (with
-one extra bare FastAPI route, ``/bare``, as the floor of the stack), then drives
-each endpoint with 32 keep-alive connections from a small asyncio HTTP/1.1
-client (bounded by a request count and a time limit) and prints one table.
+when it is already there. Starts the real app under uvicorn on loopback twice, with the
+response cache off and on (each with one extra bare FastAPI route, ``/bare``, as the floor of
+the stack), then drives each endpoint with 32 keep-alive connections from a small asyncio
+HTTP/1.1 client (bounded by a request count and a time limit) and prints one table: per endpoint
+a "cache off" row (every request runs its SQL) and a "warm cache" row (every user's response was
+fetched once before the measured requests), with throughput and p95 as multiples of the bare
+route's measured right after that row (this machine's speed drifts within minutes), and a row of
+an authenticated route that reads nothing (the floor of any route that checks the bearer token).
 
     python -m benchmarks.api [--users 10000] [--days 90] [--requests 4000] [--workers 1]
 """
@@ -76,6 +80,9 @@ def prepare_database(users: int, days: int) -> tuple[str, date, date]:
 
 def bench_app() -> Any:
     """The app under test (its database from PULSE_BENCH_URL) plus the bare route ``/bare``."""
+    from fastapi import Depends
+
+    from api.deps import get_current_user
     from api.main import create_app
     from pulse.settings import get_settings
 
@@ -84,6 +91,11 @@ def bench_app() -> Any:
     @app.get("/bare", include_in_schema=False)
     async def bare() -> dict[str, bool]:
         """The floor: FastAPI and uvicorn with no database and no auth."""
+        return {"ok": True}
+
+    @app.get("/bare-auth", include_in_schema=False, dependencies=[Depends(get_current_user)])
+    async def bare_auth() -> dict[str, bool]:
+        """The floor of an authenticated route: the bearer token checked, no database."""
         return {"ok": True}
 
     return app
@@ -97,9 +109,9 @@ def free_port() -> int:
         return port
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    """uvicorn serving ``bench_app`` on loopback; returns once it answers."""
-    env = {**os.environ, "PULSE_BENCH_URL": url}
+def start_server(url: str, port: int, workers: int, cache: bool) -> subprocess.Popen[bytes]:
+    """uvicorn serving ``bench_app`` on loopback, with the response cache on or off; returns once it answers."""
+    env = {**os.environ, "PULSE_BENCH_URL": url, "PULSE_API_CACHE_ENABLED": "true" if cache else "false"}
     command = [sys.executable, "-m", "uvicorn", "benchmarks.api:bench_app", "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     command += ["--timeout-keep-alive", "120"]  # the clients keep their connections between rows
@@ -129,17 +141,20 @@ class HttpConnection:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         return cls(reader, writer)
 
-    async def get(self, path: str, token: str | None) -> tuple[int, int]:
-        """Status and body length of ``GET path``."""
+    async def get(self, path: str, token: str | None, etag: str | None = None) -> tuple[int, int, str]:
+        """Status, body length and ETag of ``GET path`` (with ``If-None-Match: etag`` when given)."""
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        if etag:
+            auth += f"If-None-Match: {etag}\r\n"
         self.writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n{auth}\r\n".encode())
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        etag = headers.get("etag", "")
         if "content-length" in headers:
             body = await self.reader.readexactly(int(headers["content-length"]))
-            return status, len(body)
+            return status, len(body), etag
         size = 0
         if headers.get("transfer-encoding") == "chunked":
             while True:
@@ -147,11 +162,25 @@ class HttpConnection:
                 await self.reader.readexactly(chunk_size + 2)
                 size += chunk_size
                 if chunk_size == 0:
-                    return status, size
-        return status, size
+                    return status, size, etag
+        return status, size, etag
 
     def close(self) -> None:
         self.writer.close()
+
+
+Request = tuple[str, str | None, str | None]  # path, token, If-None-Match
+
+
+@dataclass
+class Scenario:
+    """One row: an endpoint on the server with the cache on or off, warmed first or not."""
+
+    name: str
+    server: str  # "cache" (response cache on) or "off"
+    requests: list[Request]
+    warm: bool = False  # fetch every (path, token) once before measuring
+    expect: int = 200
 
 
 @dataclass
@@ -162,24 +191,34 @@ class Result:
     latencies: list[float]
     seconds: float
     errors: int
+    server_cpu: float = 0.0  # CPU seconds the server processes spent on the measured requests
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
 
-    def row(self) -> str:
-        rps = len(self.latencies) / self.seconds if self.seconds else 0.0
-        target = TARGETS_MS.get(self.name)
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def row(self, bare: Result | None) -> str:
+        target = next((ms for prefix, ms in TARGETS_MS.items() if self.name.startswith(prefix)), None)
         verdict = "" if target is None else ("meets" if self.percentile(95) <= target else "misses") + f" {target:g}"
         p50, p95, p99 = (self.percentile(p) for p in (50, 95, 99))
         mean = statistics.fmean(self.latencies) * 1000
+        vs_bare = (
+            f" {self.rps / bare.rps:>5.2f}x | {p95 / bare.percentile(95):>5.2f}x |"
+            if bare is not None and bare.rps and bare.percentile(95)
+            else "        |        |"
+        )
         return (
-            f"| {self.name:<24} | {len(self.latencies):>8,} | {p50:>7.2f} | {p95:>7.2f} | {p99:>7.2f} | {mean:>7.2f} |"
-            f" {rps:>8,.0f} | {self.errors:>6} | {verdict:<12} |"
+            f"| {self.name:<34} | {len(self.latencies):>8,} | {p50:>7.2f} | {p95:>7.2f} | {p99:>7.2f} | {mean:>7.2f} |"
+            f" {self.rps:>8,.0f} | {self.errors:>6} |{vs_bare} {self.server_cpu / len(self.latencies) * 1e6:>6,.0f} |"
+            f" {verdict:<12} |"
         )
 
 
-async def probe(port: int, requests: list[tuple[str, str | None]]) -> float:
+async def probe(port: int, requests: list[Request]) -> float:
     """The slowest of a few requests (different users) on an idle connection, stopping at the first slow one."""
     connection = await HttpConnection.open(port)
     slowest = 0.0
@@ -193,39 +232,86 @@ async def probe(port: int, requests: list[tuple[str, str | None]]) -> float:
     return slowest
 
 
+async def warm_up(port: int, requests: list[Request], concurrency: int) -> None:
+    """GET every distinct (path, token) of ``requests`` once, so the server's cache holds them all."""
+    distinct = iter(sorted({(path, token) for path, token, _ in requests}, key=str))
+    connections = [await HttpConnection.open(port) for _ in range(concurrency)]
+
+    async def client(connection: HttpConnection) -> None:
+        for path, token in distinct:
+            await connection.get(path, token)
+
+    await asyncio.gather(*(client(connection) for connection in connections))
+    for connection in connections:
+        connection.close()
+
+
+async def with_etags(port: int, requests: list[Request]) -> list[Request]:
+    """``requests`` carrying, as If-None-Match, the ETag a first GET of each (path, token) returned."""
+    connection = await HttpConnection.open(port)
+    etags: dict[tuple[str, str | None], str] = {}
+    for path, token, _ in requests:
+        if (path, token) not in etags:
+            etags[path, token] = (await connection.get(path, token))[2]
+    connection.close()
+    return [(path, token, etags[path, token]) for path, token, _ in requests]
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the server process ``pid`` and its worker processes so far."""
+    import psutil
+
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in (process, *process.children(recursive=True)):
+        times = each.cpu_times()
+        total += times.user + times.system
+    return total
+
+
 async def run_scenario(
-    name: str, port: int, requests: list[tuple[str, str | None]], max_seconds: float, warmup: int, concurrency: int
+    scenario: Scenario,
+    port: int,
+    server: int,
+    requests: list[Request],
+    max_seconds: float,
+    warmup: int,
+    concurrency: int,
 ) -> Result:
     """Send ``requests`` over ``concurrency`` connections after ``warmup`` unmeasured ones; stop at ``max_seconds``."""
+    if scenario.warm:
+        await warm_up(port, requests, CONCURRENCY)
     connections = [await HttpConnection.open(port) for _ in range(concurrency)]
     latencies: list[float] = []
     errors = 0
-    for index, (path, token) in enumerate(requests[:warmup]):
-        await connections[index % concurrency].get(path, token)
+    for index, request in enumerate(requests[:warmup]):
+        await connections[index % concurrency].get(*request)
     queue = iter(requests[warmup:])
+    cpu_before = server_cpu_seconds(server)
     began = time.perf_counter()
     deadline = began + max_seconds
 
     async def client(connection: HttpConnection) -> None:
         nonlocal errors
-        for path, token in queue:
+        for request in queue:
             if time.perf_counter() > deadline:
                 return
             sent = time.perf_counter()
-            status, _ = await connection.get(path, token)
+            status, _, _ = await connection.get(*request)
             latencies.append(time.perf_counter() - sent)
-            if status != 200:
+            if status != scenario.expect:
                 errors += 1
 
     await asyncio.gather(*(client(connection) for connection in connections))
     seconds = time.perf_counter() - began
+    cpu = server_cpu_seconds(server) - cpu_before
     for connection in connections:
         connection.close()
-    return Result(name, latencies, seconds, errors)
+    return Result(scenario.name, latencies, seconds, errors, cpu)
 
 
-def scenarios(url: str, first: date, last: date, users: int) -> dict[str, list[tuple[str, str | None]]]:
-    """Request paths (with tokens of random seeded users) of every scenario."""
+def scenarios(url: str, first: date, last: date, users: int) -> list[Scenario]:
+    """Every row: the bare route, then each endpoint with the cache off and warm (tokens of random seeded users)."""
     from api.core.security import mint_token
     from pulse.settings import get_settings
 
@@ -235,21 +321,32 @@ def scenarios(url: str, first: date, last: date, users: int) -> dict[str, list[t
     rng = random.Random(7)  # noqa: S311 - picks sample users, not secrets
     tokens = [mint_token(user_id, settings, expires_in=3600) for user_id in rng.sample(user_ids, min(users, 2000))]
     export_end = min(last, first + timedelta(days=89))
+    export = f"/api/v1/analytics/export?format=csv&start_date={first}&end_date={export_end}"
     paths = {
-        "bare FastAPI": "/bare",
         "quick stats (30 days)": "/api/v1/analytics/quick-stats?date_range=30d",
         "dashboard (monthly)": "/api/v1/analytics/dashboard?period=monthly",
         "goal progress (weekly)": "/api/v1/goals/progress?period=weekly",
-        "export (90 days CSV)": f"/api/v1/analytics/export?format=csv&start_date={first}&end_date={export_end}",
+        "export (90 days CSV)": export,
+        "export 304 (If-None-Match)": export,
     }
-    return {
-        name: [(path, None if name == "bare FastAPI" else rng.choice(tokens)) for _ in range(100_000)]
-        for name, path in paths.items()
-    }
+
+    def requests(path: str) -> list[Request]:
+        return [(path, rng.choice(tokens), None) for _ in range(100_000)]
+
+    rows = [
+        Scenario("bare FastAPI", "cache", [("/bare", None, None)] * 100_000),
+        Scenario("bare route + bearer token", "cache", requests("/bare-auth")),
+    ]
+    for name, path in paths.items():
+        expect = 304 if "304" in name else 200
+        shared = requests(path)  # both rows send the same requests
+        rows.append(Scenario(f"{name}, cache off", "off", shared, expect=expect))
+        rows.append(Scenario(f"{name}, warm cache", "cache", shared, warm=True, expect=expect))
+    return rows
 
 
 def main() -> None:
-    """Prepare the data, serve the API, drive every scenario and print the table."""
+    """Prepare the data, serve the API with the cache off and on, drive every scenario and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=90)
@@ -260,35 +357,56 @@ def main() -> None:
     args = parser.parse_args()
 
     url, first, last = prepare_database(args.users, args.days)
-    port = free_port()
-    server = start_server(url, port, args.workers)
+    ports = {"cache": free_port(), "off": free_port()}
+    servers = [start_server(url, ports["cache"], args.workers, cache=True)]
     try:
+        servers.append(start_server(url, ports["off"], args.workers, cache=False))
         runs = scenarios(url, first, last, args.users)
         for concurrency, count in ((CONCURRENCY, args.requests), (1, min(args.requests, 500))):
             print(
                 f"\n{args.users:,} users x {args.days} days, uvicorn with {args.workers} worker(s) on loopback,"
                 f" {concurrency} concurrent keep-alive client(s), up to {count:,} requests or"
-                f" {args.seconds:g} s per row; {os.cpu_count()} CPU cores shared with the database and the client\n"
+                f" {args.seconds:g} s per row; {os.cpu_count()} CPU cores shared with the database and the client;"
+                " 'vs bare': throughput and p95 as multiples of the bare route's, measured right after each row;"
+                " server CPU: the API process's CPU time per request, steadier than wall times here\n"
             )
             print(
-                "| endpoint                 | requests |  p50 ms |  p95 ms |  p99 ms | mean ms |    req/s | errors |"
-                " p95 target   |"
+                "| endpoint                           | requests |  p50 ms |  p95 ms |  p99 ms | mean ms |"
+                "    req/s | errors | req/s vs bare | p95 vs bare | server CPU us/req | p95 target   |"
             )
-            print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-            for name, requests in runs.items():
-                if args.only and not any(word in name for word in args.only):
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+            bare: Result | None = None
+            bare_scenario = runs[0]
+            for scenario in runs:
+                if args.only and scenario.name != "bare FastAPI" and not any(w in scenario.name for w in args.only):
                     continue
-                single = asyncio.run(probe(port, requests))
-                if single > SLOW_SECONDS:
-                    print(f"| {name:<24} | (a single request took {single:.1f} s: not load-tested) |", flush=True)
-                    continue
+                port = ports[scenario.server]
                 warmup = 200
-                measured = requests[: warmup + count]
-                result = asyncio.run(run_scenario(name, port, measured, args.seconds, warmup, concurrency))
-                print(result.row(), flush=True)
+                measured = scenario.requests[: warmup + count]
+                if scenario.expect == 304:
+                    measured = asyncio.run(with_etags(port, measured))
+                single = asyncio.run(probe(port, measured))
+                if single > SLOW_SECONDS:
+                    print(f"| {scenario.name:<34} | (a single request took {single:.1f} s: not load-tested) |")
+                    continue
+                pid = servers[0 if scenario.server == "cache" else 1].pid
+                result = asyncio.run(run_scenario(scenario, port, pid, measured, args.seconds, warmup, concurrency))
+                if scenario is bare_scenario:
+                    bare = result
+                    print(result.row(None), flush=True)
+                    continue
+                # The machine's speed drifts within minutes: compare with the bare route measured just after.
+                bare_requests = bare_scenario.requests[: warmup + count]
+                bare = asyncio.run(
+                    run_scenario(
+                        bare_scenario, ports["cache"], servers[0].pid, bare_requests, args.seconds, warmup, concurrency
+                    )
+                )
+                print(result.row(bare), flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     api_statement_timeout_ms: int = Field(
         default=15000, ge=0, description="statement_timeout of API queries (0: none)."
     )
+    api_cache_enabled: bool = Field(
+        default=True, description="Cache analytics responses per API process, dropped by the builds' NOTIFY."
+    )
+    api_cache_max_entries: int = Field(
+        default=10000, ge=1, description="Responses each API process caches at most (least recently used go)."
+    )
 
     # The front end (web/): where its build is, and the other origins allowed to call the API from a browser.
     web_dist_dir: Path = Field(

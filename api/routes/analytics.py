@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from psycopg import AsyncConnection
 
+from api.core.cached_reads import Computed, Reads, period_start
 from api.core.errors import field_error
-from api.core.http import etag_matches, freshness_headers, json_with_etag, make_etag, not_modified
-from api.deps import Connection, CurrentUser, unauthorized
+from api.core.http import etag_matches, freshness_headers, make_etag, not_modified
+from api.deps import CurrentUser, unauthorized
 from api.queries import analytics as queries
 from api.queries.goals import owns_category
 from api.schemas import (
@@ -73,7 +75,7 @@ def _totals(row: dict[str, Any]) -> dict[str, Any]:
 async def quick_stats(
     request: Request,
     user_id: CurrentUser,
-    conn: Connection,
+    reads: Reads,
     view_context: Annotated[ViewContext, Query(description="Which screen asks (echoed back).")] = "calendar",
     date_range: Annotated[
         DateRange | None, Query(description="Days ending today (the caller's local date); default 7d.")
@@ -93,16 +95,24 @@ async def quick_stats(
         raise field_error(("query", "date_range"), "give date_range or start_date and end_date, not both", date_range)
     else:
         start_date, end_date = check_explicit_range(start_date, end_date)
-    row = await queries.quick_stats(conn, user_id, days=days, start_date=start_date, end_date=end_date)
-    if row is None:
-        raise unauthorized("the token's user does not exist")
-    model = QuickStats(
-        view_context=view_context,
-        range=DateRangeOut(start_date=row["start_date"], end_date=row["end_date"]),
-        data_as_of=row["data_as_of"],
-        **_totals(row),
-    )
-    return json_with_etag(request, model, row["data_as_of"])
+    today = await reads.today()
+    if today is not None and days is not None:  # one cache entry for a range and the dates it means
+        start_date, end_date, days = today.local_today - timedelta(days=days - 1), today.local_today, None
+
+    async def compute(conn: AsyncConnection[Any]) -> Computed:
+        row = await queries.quick_stats(conn, user_id, days=days, start_date=start_date, end_date=end_date)
+        if row is None:
+            raise unauthorized("the token's user does not exist")
+        model = QuickStats(
+            view_context=view_context,
+            range=DateRangeOut(start_date=row["start_date"], end_date=row["end_date"]),
+            data_as_of=row["data_as_of"],
+            **_totals(row),
+        )
+        return Computed(model, row["data_as_of"], row["start_date"], row["end_date"])
+
+    key = ("quick_stats", view_context, start_date, end_date)
+    return await reads.json(key, compute, today=today, start_date=start_date, reaches_back=True, goals=False)
 
 
 @router.get(
@@ -114,7 +124,7 @@ async def quick_stats(
 async def dashboard(
     request: Request,
     user_id: CurrentUser,
-    conn: Connection,
+    reads: Reads,
     period: Annotated[DashboardPeriod, Query(description="ISO week (Monday to Sunday) or calendar month.")] = "weekly",
     category_id: Annotated[
         UUID | None, Query(description="One of the caller's categories: every figure is restricted to it.")
@@ -126,22 +136,30 @@ async def dashboard(
 ) -> Response:
     """The period containing ``start_date``: totals (as quick stats), category distribution, one trend entry
     per day (zeros filled) and the progress cards of the goals of that period type."""
-    if category_id is not None and not await owns_category(conn, user_id, category_id):
-        raise field_error(("query", "category_id"), "not one of your categories", str(category_id))
-    row = await queries.dashboard(conn, user_id, period=period, start_date=start_date, category_id=category_id)
-    if row is None:
-        raise unauthorized("the token's user does not exist")
-    model = Dashboard(
-        period=period,
-        category_id=category_id,
-        range=DateRangeOut(start_date=row["start_date"], end_date=row["end_date"]),
-        data_as_of=row["data_as_of"],
-        totals=Totals(**_totals(row)),
-        category_distribution=row["category_distribution"],
-        trends=row["trends"],
-        goals=row["goals"],
-    )
-    return json_with_etag(request, model, row["data_as_of"])
+    today = await reads.today()
+    if today is not None:  # one cache entry per period
+        start_date = period_start(period, start_date or today.local_today)
+
+    async def compute(conn: AsyncConnection[Any]) -> Computed:
+        if category_id is not None and not await owns_category(conn, user_id, category_id):
+            raise field_error(("query", "category_id"), "not one of your categories", str(category_id))
+        row = await queries.dashboard(conn, user_id, period=period, start_date=start_date, category_id=category_id)
+        if row is None:
+            raise unauthorized("the token's user does not exist")
+        model = Dashboard(
+            period=period,
+            category_id=category_id,
+            range=DateRangeOut(start_date=row["start_date"], end_date=row["end_date"]),
+            data_as_of=row["data_as_of"],
+            totals=Totals(**_totals(row)),
+            category_distribution=row["category_distribution"],
+            trends=row["trends"],
+            goals=row["goals"],
+        )
+        return Computed(model, row["data_as_of"], row["start_date"], row["end_date"])
+
+    key = ("dashboard", period, category_id, start_date)
+    return await reads.json(key, compute, today=today, start_date=start_date, reaches_back=True, goals=True)
 
 
 @router.get(
@@ -165,7 +183,7 @@ async def dashboard(
 async def export(
     request: Request,
     user_id: CurrentUser,
-    conn: Connection,
+    reads: Reads,
     start_date: StartDate = None,
     end_date: EndDate = None,
     format: Annotated[ExportFormat, Query(description="Only csv.")] = "csv",
@@ -173,16 +191,21 @@ async def export(
     """``date,total_scheduled_minutes,focus_minutes,completed_tasks_count,category_minutes`` per day, streamed
     from PostgreSQL's COPY; ``category_minutes`` is a JSON object (category id or ``uncategorized`` → minutes)."""
     start, end = check_explicit_range(start_date, end_date)
-    meta = await queries.export_meta(conn, user_id, start_date=start, end_date=end)
-    if meta is None:
-        raise unauthorized("the token's user does not exist")
-    data_as_of, version = meta
-    etag = make_etag("export", str(user_id), format, start.isoformat(), end.isoformat(), version)
+
+    async def compute(conn: AsyncConnection[Any]) -> tuple[str, datetime | None]:
+        meta = await queries.export_meta(conn, user_id, start_date=start, end_date=end)
+        if meta is None:
+            raise unauthorized("the token's user does not exist")
+        data_as_of, version = meta
+        return make_etag("export", str(user_id), format, start.isoformat(), end.isoformat(), version), data_as_of
+
+    etag, data_as_of = await reads.etag(("export", format, start, end), compute, start_date=start, end_date=end)
     if etag_matches(request, etag):
         return not_modified(etag, data_as_of)
     headers = freshness_headers(etag, data_as_of)
     headers["Content-Disposition"] = f'attachment; filename="pulse-{start.isoformat()}-{end.isoformat()}.csv"'
     params = {"user_id": user_id, "start_date": start, "end_date": end}
+    conn = await reads.connection()
 
     async def rows() -> AsyncIterator[bytes]:
         """COPY's output, passed on in chunks of about 64 KiB."""

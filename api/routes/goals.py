@@ -8,10 +8,12 @@ from uuid import UUID
 
 import psycopg
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from pydantic import TypeAdapter
+from psycopg import AsyncConnection
+from pydantic import RootModel
 
+from api.core.cached_reads import Computed, Reads, period_start
 from api.core.errors import field_error
-from api.core.http import json_bytes_with_etag
+from api.core.invalidation import goals_written
 from api.deps import Connection, CurrentUser, unauthorized
 from api.queries import analytics as analytics_queries
 from api.queries import goals as queries
@@ -39,7 +41,10 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorMessage, "description": "No goal with this id belongs to the caller."}
 }
 GOAL_NOT_FOUND = "goal_id: no goal with this id"
-PROGRESS_LIST = TypeAdapter(list[GoalProgress])
+
+
+class GoalProgressList(RootModel[list[GoalProgress]]):
+    """The progress of every active goal of one period type: the JSON list the front end reads."""
 
 
 async def _require_user(conn: Connection, user_id: UUID) -> None:
@@ -88,10 +93,10 @@ async def list_goals(user_id: CurrentUser, conn: Connection) -> list[dict[str, A
 
 
 @router.post("", response_model=Goal, status_code=status.HTTP_201_CREATED, summary="Create a goal")
-async def create_goal(body: GoalCreate, user_id: CurrentUser, conn: Connection) -> dict[str, Any]:
+async def create_goal(body: GoalCreate, request: Request, user_id: CurrentUser, conn: Connection) -> dict[str, Any]:
     """Create a goal; its progress shows at once in ``GET /goals/progress``."""
     values = body.model_dump()
-    async with conn.transaction():
+    async with goals_written(request, conn, user_id):
         await _require_user(conn, user_id)
         await _check_goal(conn, user_id, values, set(values))
         try:
@@ -116,7 +121,7 @@ async def create_goal(body: GoalCreate, user_id: CurrentUser, conn: Connection) 
 async def goal_progress(
     request: Request,
     user_id: CurrentUser,
-    conn: Connection,
+    reads: Reads,
     period: Annotated[TimePeriod, Query(description="Which goals: daily, weekly or monthly ones.")] = "weekly",
     start_date: Annotated[
         date | None,
@@ -128,11 +133,19 @@ async def goal_progress(
     Computed live from the daily marts, so a goal created a moment ago is there at once.
     Goals created after that period (and periods in the future) have no progress.
     """
-    row = await analytics_queries.goal_progress(conn, user_id, period=period, start_date=start_date)
-    if row is None:
-        raise unauthorized("the token's user does not exist")
-    body = PROGRESS_LIST.dump_json(PROGRESS_LIST.validate_python(row["goals"]))
-    return json_bytes_with_etag(request, body, row["data_as_of"], last_modified=True)
+    today = await reads.today()
+    if today is not None:  # one cache entry per period
+        start_date = period_start(period, start_date or today.local_today)
+
+    async def compute(conn: AsyncConnection[Any]) -> Computed:
+        row = await analytics_queries.goal_progress(conn, user_id, period=period, start_date=start_date)
+        if row is None:
+            raise unauthorized("the token's user does not exist")
+        model = GoalProgressList.model_validate(row["goals"])
+        return Computed(model, row["data_as_of"], row["start_date"], row["end_date"])
+
+    key = ("goal_progress", period, start_date)
+    return await reads.json(key, compute, today=today, start_date=start_date, reaches_back=False, goals=True)
 
 
 @router.get("/{goal_id}", response_model=Goal, responses=NOT_FOUND, summary="One goal")
@@ -145,10 +158,12 @@ async def read_goal(goal_id: UUID, user_id: CurrentUser, conn: Connection) -> di
 
 
 @router.put("/{goal_id}", response_model=Goal, responses=NOT_FOUND, summary="Change a goal")
-async def update_goal(goal_id: UUID, body: GoalUpdate, user_id: CurrentUser, conn: Connection) -> dict[str, Any]:
+async def update_goal(
+    goal_id: UUID, body: GoalUpdate, request: Request, user_id: CurrentUser, conn: Connection
+) -> dict[str, Any]:
     """Change the fields present in the body (``category_id: null`` removes the category)."""
     changes = body.model_dump(include=body.model_fields_set)
-    async with conn.transaction():
+    async with goals_written(request, conn, user_id):
         current = await queries.get_goal(conn, user_id, goal_id, lock=True)
         if current is None:
             raise _not_found()
@@ -163,8 +178,9 @@ async def update_goal(goal_id: UUID, body: GoalUpdate, user_id: CurrentUser, con
 
 
 @router.delete("/{goal_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND, summary="Delete a goal")
-async def delete_goal(goal_id: UUID, user_id: CurrentUser, conn: Connection) -> Response:
+async def delete_goal(goal_id: UUID, request: Request, user_id: CurrentUser, conn: Connection) -> Response:
     """Delete a goal of the caller."""
-    if not await queries.delete_goal(conn, user_id, goal_id):
-        raise _not_found()
+    async with goals_written(request, conn, user_id):
+        if not await queries.delete_goal(conn, user_id, goal_id):
+            raise _not_found()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
