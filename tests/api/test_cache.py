@@ -181,8 +181,8 @@ def test_a_goal_change_is_visible_on_the_next_read_in_every_instance(
     try:
         # This instance dropped the user's goal entries before answering the POST.
         progress = get(client, auth, dataset.NY, PROGRESS, period="monthly")
-        card = next(card for card in progress["goals"] if card["goal_id"] == goal_id)
-        assert card["period_start"] == str(today.replace(day=1)) and card["target_value"] == 90
+        card = next(card for card in progress if card["goal_id"] == goal_id)
+        assert card["period"]["start"] == str(today.replace(day=1)) and card["target_value"] == 90
         assert progress == get(truth, auth, dataset.NY, PROGRESS, period="monthly")
         dashboard = get(client, auth, dataset.NY, DASHBOARD, period="monthly")
         assert goal_id in {card["goal_id"] for card in dashboard["goals"]}
@@ -192,23 +192,18 @@ def test_a_goal_change_is_visible_on_the_next_read_in_every_instance(
         assert cache_of(app).hits == hits + 1
         # The other instance heard the NOTIFY of the commit.
         wait_until(
-            lambda: (
-                goal_id
-                in {c["goal_id"] for c in get(other_client, auth, dataset.NY, PROGRESS, period="monthly")["goals"]}
-            ),
+            lambda: goal_id in {c["goal_id"] for c in get(other_client, auth, dataset.NY, PROGRESS, period="monthly")},
             seconds=10,
             what="the other instance to see the new goal",
         )
 
         changed = client.put(f"/api/v1/goals/{goal_id}", json={"target_value": 120}, headers=auth(dataset.NY))
         assert changed.status_code == 200
-        card = next(
-            c for c in get(client, auth, dataset.NY, PROGRESS, period="monthly")["goals"] if c["goal_id"] == goal_id
-        )
+        card = next(c for c in get(client, auth, dataset.NY, PROGRESS, period="monthly") if c["goal_id"] == goal_id)
         assert card["target_value"] == 120
     finally:
         assert client.delete(f"/api/v1/goals/{goal_id}", headers=auth(dataset.NY)).status_code == 204
-    assert goal_id not in {c["goal_id"] for c in get(client, auth, dataset.NY, PROGRESS, period="monthly")["goals"]}
+    assert goal_id not in {c["goal_id"] for c in get(client, auth, dataset.NY, PROGRESS, period="monthly")}
     assert goal_id not in {c["goal_id"] for c in get(client, auth, dataset.NY, DASHBOARD, period="monthly")["goals"]}
     assert get(client, auth, dataset.NY, PROGRESS, period="monthly") == get(
         truth, auth, dataset.NY, PROGRESS, period="monthly"
@@ -223,7 +218,7 @@ def test_with_the_listener_killed_reads_stay_right(
     goal = dataset.goal_id(dataset.NY, "weekly tasks")
 
     def target_value() -> int:
-        cards = get(client, auth, dataset.NY, PROGRESS, period="weekly", start_date="2025-03-03")["goals"]
+        cards = get(client, auth, dataset.NY, PROGRESS, period="weekly", start_date="2025-03-03")
         value: int = next(card["target_value"] for card in cards if card["goal_id"] == str(goal))
         return value
 
@@ -257,7 +252,7 @@ def test_with_the_listener_killed_reads_stay_right(
             cache.listener_retry_seconds = 1.0
             set_target(conn, original)
     wait_until(lambda: cache.active, seconds=15, what="the listener")
-    assert get(truth, auth, dataset.NY, PROGRESS, period="weekly", start_date="2025-03-03")["goals"]
+    assert get(truth, auth, dataset.NY, PROGRESS, period="weekly", start_date="2025-03-03")
 
 
 def test_a_range_ending_today_moves_at_the_users_local_midnight(
