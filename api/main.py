@@ -12,9 +12,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from psycopg_pool import AsyncConnectionPool
 
 from api.core.errors import install_error_handlers
+from api.core.features import install_features, requires
+from api.core.features import router as features_router
+from api.core.metrics import install_metrics
 from api.routes import analytics, goals, health
 from pulse.settings import Settings, get_settings
 
@@ -63,17 +67,23 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         finally:
             await pool.close()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc from fastapi-offline's packaged copy (no CDN, no Google
+    # fonts); no validator badge, which Swagger UI would load from validator.swagger.io.
+    app = FastAPIOffline(
         title="Pulse API",
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_features(app, settings)
+    install_metrics(app)
     app.include_router(health.router)
-    app.include_router(goals.router, prefix=API_PREFIX)
+    app.include_router(features_router, prefix=API_PREFIX)
+    app.include_router(goals.router, prefix=API_PREFIX, dependencies=[requires("goals")])
     app.include_router(analytics.router, prefix=API_PREFIX)
     return app
 

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     api_statement_timeout_ms: int = Field(
         default=15000, ge=0, description="statement_timeout of API queries (0: none)."
     )
+    features: str = Field(
+        default="",
+        description="Features served in production, comma-separated (goals, dashboard, export); elsewhere all are.",
+    )
 
     @field_validator("jwt_audience", "jwt_issuer", mode="before")
     @classmethod

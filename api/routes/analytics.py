@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api.core.errors import field_error
+from api.core.features import requires
 from api.core.http import etag_matches, freshness_headers, json_with_etag, make_etag, not_modified
 from api.deps import Connection, CurrentUser, unauthorized
 from api.queries import analytics as queries
@@ -108,6 +109,7 @@ async def quick_stats(
 @router.get(
     "/dashboard",
     response_model=Dashboard,
+    dependencies=[requires("dashboard")],
     responses=NOT_MODIFIED,
     summary="A week or a month: totals, category split, daily trend and goals",
 )
@@ -147,6 +149,7 @@ async def dashboard(
 @router.get(
     "/export",
     response_class=StreamingResponse,
+    dependencies=[requires("export")],
     summary="Daily figures of a date range as a CSV download",
     responses={
         200: {
