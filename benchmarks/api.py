@@ -8,6 +8,7 @@ each endpoint with 32 keep-alive connections from a small asyncio HTTP/1.1
 client (bounded by a request count and a time limit) and prints one table.
 
     python -m benchmarks.api [--users 10000] [--days 90] [--requests 4000] [--workers 1]
+    python -m benchmarks.api --metrics-cost [--rounds 5]   # throughput with and without /metrics' middleware
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ def bench_app() -> Any:
     from pulse.settings import get_settings
 
     app = create_app(get_settings(), os.environ["PULSE_BENCH_URL"])
+    if os.environ.get("PULSE_BENCH_METRICS") == "off":
+        # The same app without the request metrics (the only per-request cost of /metrics): the baseline.
+        from api.core.metrics import RequestMetrics
+
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not RequestMetrics]
 
     @app.get("/bare", include_in_schema=False)
     async def bare() -> dict[str, bool]:
@@ -97,9 +103,9 @@ def free_port() -> int:
         return port
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    """uvicorn serving ``bench_app`` on loopback; returns once it answers."""
-    env = {**os.environ, "PULSE_BENCH_URL": url}
+def start_server(url: str, port: int, workers: int, metrics: bool = True) -> subprocess.Popen[bytes]:
+    """uvicorn serving ``bench_app`` (with or without request metrics) on loopback; returns once it answers."""
+    env = {**os.environ, "PULSE_BENCH_URL": url, "PULSE_BENCH_METRICS": "on" if metrics else "off"}
     command = [sys.executable, "-m", "uvicorn", "benchmarks.api:bench_app", "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     command += ["--timeout-keep-alive", "120"]  # the clients keep their connections between rows
@@ -248,6 +254,46 @@ def scenarios(url: str, first: date, last: date, users: int) -> dict[str, list[t
     }
 
 
+def metrics_cost(url: str, first: date, last: date, args: argparse.Namespace) -> None:
+    """Throughput of each scenario with and without the request metrics, alternating servers round by round.
+
+    Two servers (one with the metrics middleware, one without) run side by side; each round drives a
+    scenario on one then the other (the order alternating), and the table gives the median req/s of
+    each and the median of the rounds' ratios (this machine's speed drifts within minutes).
+    """
+    ports = {True: free_port(), False: free_port()}
+    servers = [start_server(url, ports[on], args.workers, metrics=on) for on in (True, False)]
+    try:
+        runs = scenarios(url, first, last, args.users)
+        print(
+            f"\n{args.users:,} users x {args.days} days, {CONCURRENCY} concurrent keep-alive clients, up to"
+            f" {args.requests:,} requests or {args.seconds:g} s per run, {args.rounds} alternated rounds\n"
+        )
+        print("| endpoint                 | req/s with metrics | req/s without | with/without (median of rounds) |")
+        print("|---|---:|---:|---:|")
+        for name, requests in runs.items():
+            if args.only and not any(word in name for word in args.only):
+                continue
+            rates: dict[bool, list[float]] = {True: [], False: []}
+            ratios = []
+            measured = requests[: 200 + args.requests]
+            for round_ in range(args.rounds):
+                order = (True, False) if round_ % 2 == 0 else (False, True)
+                rate = {}
+                for on in order:
+                    result = asyncio.run(run_scenario(name, ports[on], measured, args.seconds, 200, CONCURRENCY))
+                    rate[on] = len(result.latencies) / result.seconds
+                    rates[on].append(rate[on])
+                ratios.append(rate[True] / rate[False])
+            with_rate, without_rate = statistics.median(rates[True]), statistics.median(rates[False])
+            ratio = statistics.median(ratios)
+            print(f"| {name:<24} | {with_rate:>18,.0f} | {without_rate:>13,.0f} | {ratio:>31.3f} |", flush=True)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+
+
 def main() -> None:
     """Prepare the data, serve the API, drive every scenario and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -257,9 +303,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="time limit per scenario (20)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
     parser.add_argument("--only", nargs="*", metavar="WORD", help="run only the rows whose name contains a WORD")
+    parser.add_argument(
+        "--metrics-cost", action="store_true", help="compare throughput with and without the request metrics"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="alternated rounds of --metrics-cost (5)")
     args = parser.parse_args()
 
     url, first, last = prepare_database(args.users, args.days)
+    if args.metrics_cost:
+        metrics_cost(url, first, last, args)
+        return
     port = free_port()
     server = start_server(url, port, args.workers)
     try:

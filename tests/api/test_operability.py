@@ -82,6 +82,7 @@ def test_metrics_count_requests_per_route_template_and_status(client: TestClient
         assert client.put(f"/api/v1/goals/{missing}", json={"name": "x"}, headers=headers).status_code == 404
     assert client.get("/api/v1/analytics/quick-stats", headers=headers).status_code == 200
     assert client.get("/api/v1/analytics/quick-stats").status_code == 401
+    assert client.get(f"/api/v1/no-such-route/{missing}").status_code == 404
     response = client.get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     after = metric_samples(response.text)
@@ -99,6 +100,8 @@ def test_metrics_count_requests_per_route_template_and_status(client: TestClient
     assert grew("http_request_duration_seconds_count", handler=quick, method="GET", status="200") == 1
     buckets = [labels["le"] for labels, _ in after["http_request_duration_seconds_bucket"]]
     assert "0.01" in buckets and "+Inf" in buckets
+    # A path no route serves is counted without its raw path (no series per scanned URL).
+    assert grew("http_requests_total", handler="other", method="GET", status="404") == 1
     # /metrics does not count itself.
     assert value(after, "http_requests_total", handler="/metrics") == 0
 
