@@ -22,8 +22,13 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# Ports of the demo's API and Dagster UI: `make demo API_PORT=8001 DAGSTER_PORT=3001` (unset: PULSE_API_PORT and
+# PULSE_DAGSTER_PORT, else 8000 and 3000). A port in use stops the demo with one line naming the option.
+API_PORT ?=
+DAGSTER_PORT ?=
+
 demo: $(STAMP)
-	$(BIN)/pulse demo
+	$(BIN)/pulse demo $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DAGSTER_PORT),--dagster-port $(DAGSTER_PORT))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
