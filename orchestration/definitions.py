@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from orchestration.alerts import alert_on_run_failure
 from orchestration.assets.dbt import daily_dbt_models, unpartitioned_dbt_models
 from orchestration.jobs import daily_marts_job, unpartitioned_job, warehouse_job
 from orchestration.resources import pulse_resources
@@ -21,7 +22,7 @@ def build_definitions(database_url: str | None = None) -> Definitions:
         assets=[daily_dbt_models, unpartitioned_dbt_models],
         jobs=[daily_marts_job, warehouse_job, unpartitioned_job],
         schedules=[nightly_closed_dates, hourly_open_dates],
-        sensors=[source_change_sensor],
+        sensors=[source_change_sensor, alert_on_run_failure],
         resources=pulse_resources(database_url),
     )
 

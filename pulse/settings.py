@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     api_statement_timeout_ms: int = Field(
         default=15000, ge=0, description="statement_timeout of API queries (0: none)."
     )
+    alert_webhook_url: str | None = Field(
+        default=None,
+        description="Slack-compatible incoming webhook that gets a message when a Dagster run has failed for good.",
+    )
     features: str = Field(
         default="",
         description="Features served in production, comma-separated (goals, dashboard, export); elsewhere all are.",

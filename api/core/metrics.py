@@ -78,6 +78,8 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.templates: dict[int, str] | None = None  # id of an API route -> its full path template
+        # (template, method, status) -> that series' counter and histogram: labels() checks and locks on each call
+        self.series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def template(self, scope: Scope) -> str:
         """The full path template of the route that served the request (``other`` when none did)."""
@@ -107,9 +109,13 @@ class RequestMetrics:
         finally:
             handler = self.template(scope)
             if handler != METRICS_PATH:
-                labels = (handler, scope["method"], str(status))
-                REQUESTS.labels(*labels).inc()
-                LATENCY.labels(*labels).observe(time.perf_counter() - began)
+                key = (handler, scope["method"], status)
+                series = self.series.get(key)
+                if series is None:
+                    labels = (handler, scope["method"], str(status))
+                    series = self.series[key] = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+                series[0].inc()
+                series[1].observe(time.perf_counter() - began)
 
 
 def install_metrics(app: FastAPI) -> None:

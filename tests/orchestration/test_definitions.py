@@ -41,7 +41,7 @@ def test_definitions_load_with_every_piece(dbt_manifest: Path) -> None:
         if node.is_materializable:
             assert (node.partitions_def is not None) == (key.to_user_string() in daily)
     assert {s.name for s in defs.schedules or []} == {"nightly_closed_dates", "hourly_open_dates"}
-    assert {s.name for s in defs.sensors or []} == {"source_change_sensor"}
+    assert {s.name for s in defs.sensors or []} == {"source_change_sensor", "alert_on_run_failure"}
     for job in ("daily_marts_job", "warehouse_job", "unpartitioned_job"):
         assert defs.resolve_job_def(job).tags["pulse/warehouse"] == "dbt"
 
