@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -174,3 +175,54 @@ def test_an_unknown_feature_name_stops_the_app_with_one_line() -> None:
     settings = Settings(env="production", jwt_secret=TEST_SECRET, features="goals, reports")
     with pytest.raises(ValueError, match=r"^PULSE_FEATURES: unknown feature\(s\) reports; known: goals, dashboard"):
         create_app(settings, "postgresql://unused@127.0.0.1:1/unused")
+
+
+PUBLIC_MART_NAMES = ("analytics_daily_metrics", "daily_category_metrics", "goal_progress_snapshots", "invalid_slots")
+
+
+def test_every_public_mart_and_column_has_its_description_as_a_comment(warehouse_db: str) -> None:
+    import psycopg
+
+    with psycopg.connect(warehouse_db) as conn:
+        rows = conn.execute(
+            "select c.relname, a.attname, col_description(c.oid, a.attnum), obj_description(c.oid, 'pg_class')"
+            " from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+            " join pg_attribute as a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped"
+            " where n.nspname = 'analytics' and c.relname = any(%s)",
+            (list(PUBLIC_MART_NAMES),),
+        ).fetchall()
+    assert {row[0] for row in rows} == set(PUBLIC_MART_NAMES)
+    assert [f"{table}.{column}" for table, column, comment, _ in rows if not (comment or "").strip()] == []
+    assert [table for table, _, _, comment in rows if not (comment or "").strip()] == []
+
+
+def test_pulse_docs_generates_a_site_that_loads_nothing_from_outside(warehouse_db: str, tmp_path: Path) -> None:
+    import json
+    import threading
+
+    import httpx
+
+    from pulse.docs import docs_server, generate_docs, outside_resources
+
+    index = generate_docs(warehouse_db, tmp_path / "dbt_docs", progress=lambda line: None)
+    html = index.read_text()
+    assert outside_resources(html) == []
+    assert "cloudfront" not in html  # dbt's tracker loader is gone, not only switched off
+    manifest = json.loads((index.parent / "manifest.json").read_text())
+    assert manifest["metadata"]["send_anonymous_usage_stats"] is False
+    assert "exposure.pulse.pulse_api" in manifest["exposures"]
+    catalog = json.loads((index.parent / "catalog.json").read_text())
+    assert "model.pulse.analytics_daily_metrics" in catalog["nodes"]
+
+    server = docs_server(index.parent, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        page = httpx.get(f"{base}/", timeout=30)
+        assert page.status_code == 200 and "dbt" in page.text
+        assert httpx.get(f"{base}/manifest.json", timeout=30).status_code == 200
+        assert httpx.get(f"{base}/catalog.json", timeout=30).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
