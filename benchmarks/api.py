@@ -294,6 +294,44 @@ def metrics_cost(url: str, first: date, last: date, args: argparse.Namespace) ->
             server.wait(timeout=30)
 
 
+async def _cpu_per_request(app: Any, path: str, count: int) -> float:
+    """CPU seconds this process spends per ``GET path`` called on the ASGI app directly (no socket, no client)."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"", "headers": [(b"host", b"b")],
+        "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
+    }  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    began = time.process_time()
+    for _ in range(count):
+        await app(dict(scope), receive, send)
+    return (time.process_time() - began) / count
+
+
+def metrics_cpu_cost(rounds: int, count: int = 5000) -> tuple[float, float]:
+    """Median CPU microseconds per request of the bare route, with and without the request metrics.
+
+    CPU time of this process alone: on a loaded machine the throughput of a socket benchmark drifts by more
+    than the few microseconds measured here.
+    """
+    os.environ.setdefault("PULSE_BENCH_URL", "postgresql://unused@127.0.0.1:1/unused")  # the bare route needs none
+    apps = {}
+    for on in (True, False):
+        os.environ["PULSE_BENCH_METRICS"] = "on" if on else "off"
+        apps[on] = bench_app()
+    samples: dict[bool, list[float]] = {True: [], False: []}
+    for round_ in range(rounds):
+        for on in (True, False) if round_ % 2 == 0 else (False, True):
+            samples[on].append(asyncio.run(_cpu_per_request(apps[on], "/bare", count)) * 1e6)
+    return statistics.median(samples[True]), statistics.median(samples[False])
+
+
 def main() -> None:
     """Prepare the data, serve the API, drive every scenario and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -309,6 +347,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternated rounds of --metrics-cost (5)")
     args = parser.parse_args()
 
+    if args.metrics_cost:
+        with_us, without_us = metrics_cpu_cost(max(args.rounds, 5))
+        print(
+            f"bare route, CPU per request in process: {with_us:.1f} us with the request metrics,"
+            f" {without_us:.1f} us without ({with_us / without_us:.3f}x)",
+            flush=True,
+        )
     url, first, last = prepare_database(args.users, args.days)
     if args.metrics_cost:
         metrics_cost(url, first, last, args)
