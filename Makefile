@@ -5,20 +5,22 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock | cksum | cut -d' ' -f1)
 
 .PHONY: demo test lint bench install
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml uv.lock
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	@# --compile-bytecode: uv writes no .pyc by default (pip does), and where PYTHONDONTWRITEBYTECODE is set
 	@# nothing ever writes them, so every dbt and Dagster process compiled its imports again: 4.1 s to
 	@# import dbt instead of 2.4 s, in every one of a build's dbt invocations
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
+	@# The exact versions of uv.lock (`uv lock` writes it from pyproject.toml); --locked refuses a lock that no
+	@# longer matches pyproject.toml instead of resolving anew (--inexact: pip and uv themselves stay).
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --quiet --locked --inexact --extra dev --compile-bytecode --python $(BIN)/python
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
