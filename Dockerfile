@@ -19,11 +19,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so code changes do not reinstall them.
-COPY pyproject.toml README.md ./
-RUN mkdir -p pulse api orchestration && touch pulse/__init__.py api/__init__.py orchestration/__init__.py \
-    && pip install --upgrade pip uv && uv pip install --system --compile-bytecode -e . \
-    && rm -rf pulse api orchestration
+# Dependencies first, so code changes do not reinstall them: exactly the versions of uv.lock (no dev extras);
+# --locked fails the build when the lock no longer matches pyproject.toml.
+COPY pyproject.toml uv.lock README.md ./
+RUN pip install --upgrade pip uv \
+    && uv export --locked --no-dev --no-emit-project --no-hashes --format requirements-txt -o /tmp/requirements.txt \
+    && uv pip install --system --compile-bytecode -r /tmp/requirements.txt && rm /tmp/requirements.txt
 
 COPY pulse ./pulse
 COPY api ./api

@@ -5,7 +5,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock | cksum | cut -d' ' -f1)
 
 .PHONY: demo test lint bench install web-build web-test chromium
 
@@ -14,14 +14,16 @@ WEB_STAMP := web/node_modules/.package-lock.json
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml uv.lock
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	@# --compile-bytecode: uv writes no .pyc by default (pip does), and where PYTHONDONTWRITEBYTECODE is set
 	@# nothing ever writes them, so every dbt and Dagster process compiled its imports again: 4.1 s to
 	@# import dbt instead of 2.4 s, in every one of a build's dbt invocations
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
+	@# The exact versions of uv.lock (`uv lock` writes it from pyproject.toml); --locked refuses a lock that no
+	@# longer matches pyproject.toml instead of resolving anew (--inexact: pip and uv themselves stay).
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --quiet --locked --inexact --extra dev --compile-bytecode --python $(BIN)/python
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -42,8 +44,13 @@ chromium:
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; } \
 		|| { echo "make: no /usr/bin/chromium and 'apt-get install chromium' failed (run it as root)" >&2; exit 1; }
 
+# Ports of the demo's API and Dagster UI: `make demo API_PORT=8001 DAGSTER_PORT=3001` (unset: PULSE_API_PORT and
+# PULSE_DAGSTER_PORT, else 8000 and 3000). A port in use stops the demo with one line naming the option.
+API_PORT ?=
+DAGSTER_PORT ?=
+
 demo: $(STAMP) web-build
-	$(BIN)/pulse demo
+	$(BIN)/pulse demo $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DAGSTER_PORT),--dagster-port $(DAGSTER_PORT))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,11 +12,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from psycopg_pool import AsyncConnectionPool
 
 from api.core.cache import ResponseCache
 from api.core.errors import install_error_handlers
+from api.core.features import install_features, requires
+from api.core.features import router as features_router
 from api.core.invalidation import invalidation_listener
+from api.core.metrics import install_metrics
 from api.routes import analytics, categories, goals, health
 from api.web import install_cors, mount_web
 from pulse.settings import Settings, get_settings
@@ -67,18 +71,24 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         finally:
             await pool.close()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc from fastapi-offline's packaged copy (no CDN, no Google
+    # fonts); no validator badge, which Swagger UI would load from validator.swagger.io.
+    app = FastAPIOffline(
         title="Pulse API",
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     app.state.response_cache = ResponseCache(settings.api_cache_max_entries, enabled=settings.api_cache_enabled)
     install_error_handlers(app)
+    install_features(app, settings)
+    install_metrics(app)
     app.include_router(health.router)
-    app.include_router(goals.router, prefix=API_PREFIX)
+    app.include_router(features_router, prefix=API_PREFIX)
+    app.include_router(goals.router, prefix=API_PREFIX, dependencies=[requires("goals")])
     app.include_router(analytics.router, prefix=API_PREFIX)
     app.include_router(categories.router, prefix=API_PREFIX)
     install_cors(app, settings.cors_origins)

@@ -12,6 +12,7 @@ route's measured right after that row (this machine's speed drifts within minute
 an authenticated route that reads nothing (the floor of any route that checks the bearer token).
 
     python -m benchmarks.api [--users 10000] [--days 90] [--requests 4000] [--workers 1]
+    python -m benchmarks.api --metrics-cost [--rounds 5]   # throughput with and without /metrics' middleware
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ def bench_app() -> Any:
     from pulse.settings import get_settings
 
     app = create_app(get_settings(), os.environ["PULSE_BENCH_URL"])
+    if os.environ.get("PULSE_BENCH_METRICS") == "off":
+        # The same app without the request metrics (the only per-request cost of /metrics): the baseline.
+        from api.core.metrics import RequestMetrics
+
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not RequestMetrics]
 
     @app.get("/bare", include_in_schema=False)
     async def bare() -> dict[str, bool]:
@@ -109,9 +115,15 @@ def free_port() -> int:
         return port
 
 
-def start_server(url: str, port: int, workers: int, cache: bool) -> subprocess.Popen[bytes]:
-    """uvicorn serving ``bench_app`` on loopback, with the response cache on or off; returns once it answers."""
-    env = {**os.environ, "PULSE_BENCH_URL": url, "PULSE_API_CACHE_ENABLED": "true" if cache else "false"}
+def start_server(url: str, port: int, workers: int, cache: bool, metrics: bool = True) -> subprocess.Popen[bytes]:
+    """uvicorn serving ``bench_app`` on loopback, with the response cache and the request metrics on or off;
+    returns once it answers."""
+    env = {
+        **os.environ,
+        "PULSE_BENCH_URL": url,
+        "PULSE_API_CACHE_ENABLED": "true" if cache else "false",
+        "PULSE_BENCH_METRICS": "on" if metrics else "off",
+    }
     command = [sys.executable, "-m", "uvicorn", "benchmarks.api:bench_app", "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     command += ["--timeout-keep-alive", "120"]  # the clients keep their connections between rows
@@ -345,6 +357,91 @@ def scenarios(url: str, first: date, last: date, users: int) -> list[Scenario]:
     return rows
 
 
+def metrics_cost(url: str, first: date, last: date, args: argparse.Namespace) -> None:
+    """Throughput of each scenario with and without the request metrics, alternating servers round by round.
+
+    Two servers (one with the metrics middleware, one without) run side by side; each round drives a
+    scenario on one then the other (the order alternating), and the table gives the median req/s of
+    each and the median of the rounds' ratios (this machine's speed drifts within minutes).
+    """
+    ports = {True: free_port(), False: free_port()}
+    # Cache off: every request does its real work, the cost the metrics are measured against.
+    servers = {on: start_server(url, ports[on], args.workers, cache=False, metrics=on) for on in (True, False)}
+    try:
+        runs = [scenario for scenario in scenarios(url, first, last, args.users) if scenario.server == "off"]
+        print(
+            f"\n{args.users:,} users x {args.days} days, {CONCURRENCY} concurrent keep-alive clients, up to"
+            f" {args.requests:,} requests or {args.seconds:g} s per run, {args.rounds} alternated rounds\n"
+        )
+        print(
+            "| endpoint                           | req/s with metrics | req/s without | with/without (median of rounds) |"
+        )
+        print("|---|---:|---:|---:|")
+        for scenario in runs:
+            if args.only and not any(word in scenario.name for word in args.only):
+                continue
+            rates: dict[bool, list[float]] = {True: [], False: []}
+            ratios = []
+            measured = scenario.requests[: 200 + args.requests]
+            for round_ in range(args.rounds):
+                order = (True, False) if round_ % 2 == 0 else (False, True)
+                rate = {}
+                for on in order:
+                    result = asyncio.run(
+                        run_scenario(scenario, ports[on], servers[on].pid, measured, args.seconds, 200, CONCURRENCY)
+                    )
+                    rate[on] = len(result.latencies) / result.seconds
+                    rates[on].append(rate[on])
+                ratios.append(rate[True] / rate[False])
+            with_rate, without_rate = statistics.median(rates[True]), statistics.median(rates[False])
+            ratio = statistics.median(ratios)
+            print(
+                f"| {scenario.name:<34} | {with_rate:>18,.0f} | {without_rate:>13,.0f} | {ratio:>31.3f} |", flush=True
+            )
+    finally:
+        for server in servers.values():
+            server.terminate()
+            server.wait(timeout=30)
+
+
+async def _cpu_per_request(app: Any, path: str, count: int) -> float:
+    """CPU seconds this process spends per ``GET path`` called on the ASGI app directly (no socket, no client)."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"", "headers": [(b"host", b"b")],
+        "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
+    }  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    began = time.process_time()
+    for _ in range(count):
+        await app(dict(scope), receive, send)
+    return (time.process_time() - began) / count
+
+
+def metrics_cpu_cost(rounds: int, count: int = 5000) -> tuple[float, float]:
+    """Median CPU microseconds per request of the bare route, with and without the request metrics.
+
+    CPU time of this process alone: on a loaded machine the throughput of a socket benchmark drifts by more
+    than the few microseconds measured here.
+    """
+    os.environ.setdefault("PULSE_BENCH_URL", "postgresql://unused@127.0.0.1:1/unused")  # the bare route needs none
+    apps = {}
+    for on in (True, False):
+        os.environ["PULSE_BENCH_METRICS"] = "on" if on else "off"
+        apps[on] = bench_app()
+    samples: dict[bool, list[float]] = {True: [], False: []}
+    for round_ in range(rounds):
+        for on in (True, False) if round_ % 2 == 0 else (False, True):
+            samples[on].append(asyncio.run(_cpu_per_request(apps[on], "/bare", count)) * 1e6)
+    return statistics.median(samples[True]), statistics.median(samples[False])
+
+
 def main() -> None:
     """Prepare the data, serve the API with the cache off and on, drive every scenario and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -354,9 +451,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="time limit per scenario (20)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
     parser.add_argument("--only", nargs="*", metavar="WORD", help="run only the rows whose name contains a WORD")
+    parser.add_argument(
+        "--metrics-cost", action="store_true", help="compare throughput with and without the request metrics"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="alternated rounds of --metrics-cost (5)")
     args = parser.parse_args()
 
+    if args.metrics_cost:
+        with_us, without_us = metrics_cpu_cost(max(args.rounds, 5))
+        print(
+            f"bare route, CPU per request in process: {with_us:.1f} us with the request metrics,"
+            f" {without_us:.1f} us without ({with_us / without_us:.3f}x)",
+            flush=True,
+        )
     url, first, last = prepare_database(args.users, args.days)
+    if args.metrics_cost:
+        metrics_cost(url, first, last, args)
+        return
     ports = {"cache": free_port(), "off": free_port()}
     servers = [start_server(url, ports["cache"], args.workers, cache=True)]
     try:

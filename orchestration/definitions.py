@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from orchestration.alerts import alert_on_run_failure
 from orchestration.assets.dbt import daily_dbt_models, unpartitioned_dbt_models
+from orchestration.freshness import dbt_source_freshness, source_freshness_job, source_freshness_schedule
 from orchestration.jobs import daily_marts_job, unpartitioned_job, warehouse_job
 from orchestration.resources import pulse_resources
 from orchestration.schedules import hourly_open_dates, nightly_closed_dates
@@ -19,9 +21,10 @@ def build_definitions(database_url: str | None = None) -> Definitions:
     """The definitions; ``database_url`` only for tests that build a database of their own."""
     return Definitions(
         assets=[daily_dbt_models, unpartitioned_dbt_models],
-        jobs=[daily_marts_job, warehouse_job, unpartitioned_job],
-        schedules=[nightly_closed_dates, hourly_open_dates],
-        sensors=[source_change_sensor],
+        asset_checks=[dbt_source_freshness],
+        jobs=[daily_marts_job, warehouse_job, unpartitioned_job, source_freshness_job],
+        schedules=[nightly_closed_dates, hourly_open_dates, source_freshness_schedule],
+        sensors=[source_change_sensor, alert_on_run_failure],
         resources=pulse_resources(database_url),
     )
 

@@ -102,6 +102,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
 
 
+def cmd_docs(args: argparse.Namespace) -> None:
+    """Generate dbt's docs site of the warehouse (models, columns, lineage, the API exposure) and serve it offline."""
+    from pulse.database import database_url
+    from pulse.dbt import DbtBuildError
+    from pulse.docs import DEFAULT_HOST, DocsError, docs_folder, generate_docs, serve_docs
+    from pulse.settings import get_settings
+
+    try:
+        index = generate_docs(database_url(), docs_folder(get_settings().data_dir), progress=_say)
+        _say(f"wrote {index}")
+        if not args.no_serve:
+            serve_docs(index.parent, args.host or DEFAULT_HOST, args.port, progress=_say)
+    except (DbtBuildError, DocsError) as exc:
+        raise CommandError(str(exc)) from exc
+
+
 def _build_date(option: str, text: str) -> date:
     """A YYYY-MM-DD option of ``pulse build``, or a one-line error naming the option."""
     try:
@@ -315,6 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (PULSE_API_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=_port, help="port to listen on (PULSE_API_PORT, default 8000)")
     serve.set_defaults(handler=cmd_serve)
+
+    docs = commands.add_parser("docs", help=cmd_docs.__doc__, description=cmd_docs.__doc__)
+    docs.add_argument("--host", help="address to serve on (default 127.0.0.1)")
+    docs.add_argument("--port", type=_port, default=8081, help="port to serve on (8081)")
+    docs.add_argument("--no-serve", action="store_true", help="only generate the site")
+    docs.set_defaults(handler=cmd_docs)
 
     token = commands.add_parser("token", help=cmd_token.__doc__, description=cmd_token.__doc__)
     token.add_argument("--user", required=True, metavar="ID|EMAIL", help="the user's id or email")

@@ -13,7 +13,6 @@ Everything it writes (logs, the Dagster instance) stays in Pulse's data folder.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import signal
@@ -25,7 +24,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -51,7 +50,7 @@ class DemoError(RuntimeError):
 
 
 class StopDemo(BaseException):
-    """Raised in the main thread by SIGTERM, as KeyboardInterrupt is by SIGINT (so no `except Exception` eats it)."""
+    """Raised by the demo's waiting loops once SIGINT or SIGTERM asked to stop (a BaseException, as Ctrl-C's is)."""
 
 
 @dataclass
@@ -268,44 +267,70 @@ def curl_line(api_base: str, token: str) -> str:
     return shlex.join(["curl", "-s", "-H", f"Authorization: Bearer {token}", f"{api_base}{QUICK_STATS_PATH}"])
 
 
-@contextlib.contextmanager
-def _sigterm_stops() -> Iterator[None]:
-    """While inside, SIGTERM raises StopDemo in the main thread (as Ctrl-C raises KeyboardInterrupt)."""
+class StopSignals:
+    """SIGINT and SIGTERM only ask the demo to stop: the handler sets an event and never raises.
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise StopDemo
+    The waiting loops check the event and raise StopDemo themselves, at a point of their choosing,
+    so a signal can never land inside the stopping code (a second SIGTERM once raised StopDemo inside
+    ``_stop_all`` and left the webserver and the API on their ports). Any further signal, of either
+    kind and in any number, finds the event already set and changes nothing.
+    """
 
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self.received: list[str] = []
+        self._previous: dict[int, Any] = {}
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        self.received.append(signal.Signals(signum).name)
+        self.requested.set()
+
+    def install(self) -> None:
+        """From now on SIGINT and SIGTERM set the event."""
+        self._previous = {sig: signal.signal(sig, self._handler) for sig in self.SIGNALS}
+
+    def restore(self) -> None:
+        """Put the previous handlers back, unless a stop was asked for (the process is about to exit 0 then)."""
+        if not self.requested.is_set():
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+
+    def check(self) -> None:
+        """StopDemo when a signal asked to stop."""
+        if self.requested.is_set():
+            raise StopDemo
+
+    def pause(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, returning at once when a signal arrives; then check."""
+        self.requested.wait(seconds)
+        self.check()
 
 
 def _stop_all(children: list[Child], progress: Progress) -> None:
-    """Stop every started child at once (each by its process group) and wait for all; ignores further signals."""
+    """Stop every started child at once (each by its process group) and wait for all.
+
+    Called with StopSignals installed, so signals arriving meanwhile only set an event that is already set.
+    """
     started = [c for c in children if c.process is not None]
     if not started:
         return
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        progress("stopping " + " and ".join(f"{c.name} (pid {c.process.pid})" for c in started if c.process) + " ...")
-        threads = [threading.Thread(target=child.stop) for child in started]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    progress("stopping " + " and ".join(f"{c.name} (pid {c.process.pid})" for c in started if c.process) + " ...")
+    threads = [threading.Thread(target=child.stop) for child in started]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
-def _wait_ready(children: list[Child], timeout: float, progress: Progress) -> None:
-    """Wait until every child answers its probe; DemoError when one exits or the time runs out."""
+def _wait_ready(children: list[Child], timeout: float, progress: Progress, signals: StopSignals) -> None:
+    """Wait until every child answers its probe; DemoError when one exits or the time runs out, StopDemo on a signal."""
     began = time.monotonic()
     deadline = began + timeout
     waiting = list(children)
     while waiting:
+        signals.check()
         for child in list(waiting):
             code = child.exited()
             if code is not None:
@@ -317,17 +342,17 @@ def _wait_ready(children: list[Child], timeout: float, progress: Progress) -> No
             names = " and ".join(c.name for c in waiting)
             raise DemoError(f"the {names} did not answer within {timeout:.0f} s (logs: {waiting[0].log_path})")
         if waiting:
-            time.sleep(POLL_SECONDS)
+            signals.pause(POLL_SECONDS)
 
 
-def _watch(children: list[Child]) -> None:
-    """Block until a child exits (DemoError naming it) or a signal interrupts."""
+def _watch(children: list[Child], signals: StopSignals) -> None:
+    """Block until a child exits (DemoError naming it) or a signal asks to stop (StopDemo)."""
     while True:
         for child in children:
             code = child.exited()
             if code is not None:
                 raise DemoError(f"the {child.name} stopped ({child.why_stopped(code)})")
-        time.sleep(POLL_SECONDS)
+        signals.pause(POLL_SECONDS)
 
 
 def run_demo(options: DemoOptions, progress: Progress = print) -> int:
@@ -368,27 +393,33 @@ def run_demo(options: DemoOptions, progress: Progress = print) -> int:
         ),
         Child("API", serve, f"{api_url}/readyz", logs / "api.log"),
     ]
-    with _sigterm_stops():
-        try:
-            children[0].start(preexec=_reset_sigint)  # dagster dev ignores SIGINT from a script unless reset
-            children[1].start()
-            progress(
-                "started "
-                + " and ".join(f"the {c.name} (pid {c.process.pid})" for c in children if c.process)
-                + f"; their logs are in {logs}"
-            )
-            _wait_ready(children, READY_TIMEOUT_SECONDS, progress)
-            token = demo_token(url)
-            _print_where_to_look(options, dagster_url, api_url, token, home, embedded, progress)
-            progress(f"the demo is up in {time.perf_counter() - began:.1f} s; press Ctrl-C to stop it")
-            _watch(children)
-        except (KeyboardInterrupt, StopDemo):
-            _stop_all(children, progress)
-            progress("stopped the Dagster webserver and daemon and the API")
-            return 0
-        except BaseException:
-            _stop_all(children, progress)
-            raise
+    signals = StopSignals()
+    signals.install()
+    stopped_by_signal = False
+    try:
+        # A signal during these starts only sets the event: the Popen returns and its process is recorded first.
+        children[0].start(preexec=_reset_sigint)  # dagster dev ignores SIGINT from a script unless reset
+        children[1].start()
+        progress(
+            "started "
+            + " and ".join(f"the {c.name} (pid {c.process.pid})" for c in children if c.process)
+            + f"; their logs are in {logs}"
+        )
+        _wait_ready(children, READY_TIMEOUT_SECONDS, progress, signals)
+        token = demo_token(url)
+        _print_where_to_look(options, dagster_url, api_url, token, home, embedded, progress)
+        progress(f"the demo is up in {time.perf_counter() - began:.1f} s; press Ctrl-C to stop it")
+        _watch(children, signals)
+    except StopDemo:
+        stopped_by_signal = True
+    finally:
+        # Reached however the block ends (a signal, a child that died, any error): nothing in here raises on
+        # a signal, since the handlers only set an event.
+        _stop_all(children, progress)
+        signals.restore()
+    if stopped_by_signal:
+        progress("stopped the Dagster webserver and daemon and the API")
+        return 0
     return 0  # pragma: no cover - _watch only returns by raising
 
 

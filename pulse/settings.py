@@ -86,6 +86,15 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    alert_webhook_url: str | None = Field(
+        default=None,
+        description="Slack-compatible incoming webhook that gets a message when a Dagster run has failed for good.",
+    )
+    features: str = Field(
+        default="",
+        description="Features served in production, comma-separated (goals, dashboard, export); elsewhere all are.",
+    )
+
     @field_validator("jwt_audience", "jwt_issuer", mode="before")
     @classmethod
     def empty_means_unset(cls, value: object) -> object:

@@ -86,10 +86,14 @@ class DemoRun:
         self.note_descendants()
         return elapsed
 
-    def stop(self, sig: signal.Signals) -> int:
-        """Send ``sig`` and wait for the demo to exit; its exit code."""
+    def stop(self, sig: signal.Signals, *more: signal.Signals, gap: float = 0.0) -> int:
+        """Send ``sig`` (and then each of ``more``, ``gap`` seconds apart) and wait for the demo to exit; its code."""
         self.note_descendants()
         self.process.send_signal(sig)
+        for extra in more:
+            time.sleep(gap)
+            if self.process.poll() is None:
+                self.process.send_signal(extra)
         return self.process.wait(timeout=STOP_TIMEOUT)
 
 
@@ -221,6 +225,62 @@ def test_demo_comes_up_answers_and_leaves_nothing_running(demo_env: dict[str, st
     assert leftovers(second, data_dir) == []
     print(f"\npulse demo: first start {first_seconds:.1f} s, second start {second_seconds:.1f} s")
     assert second_seconds < first_seconds
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now (as the demo's children bind it)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("signals", "gap"),
+    [
+        ((signal.SIGTERM, signal.SIGTERM), 0.0),  # two in quick succession
+        ((signal.SIGINT, signal.SIGTERM), 0.3),  # the second while the first is stopping the children
+        ((signal.SIGINT, signal.SIGINT, signal.SIGTERM, signal.SIGTERM, signal.SIGINT), 0.05),
+    ],
+    ids=["SIGTERM-SIGTERM", "SIGINT-then-SIGTERM", "five-mixed"],
+)
+def test_any_mix_of_signals_stops_everything_and_frees_the_ports(
+    demo_env: dict[str, str], signals: tuple[signal.Signals, ...], gap: float
+) -> None:
+    data_dir = Path(demo_env["PULSE_DATA_DIR"])
+    run = start_demo(demo_env, "--users", "15", "--days", "10")
+    try:
+        run.wait_ready()
+    finally:
+        code = run.stop(*signals, gap=gap) if run.process.poll() is None else run.process.returncode
+    assert code == 0, run.output
+    assert "stopped the Dagster webserver and daemon and the API" in run.output
+    assert "Traceback" not in run.output, run.output
+    assert leftovers(run, data_dir) == []
+    assert port_is_free(run.api_port) and port_is_free(run.dagster_port)
+
+
+def test_make_demo_takes_its_ports_from_variables(demo_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            ["make", "--no-print-directory", "-s", "demo", f"API_PORT={free_port()}", f"DAGSTER_PORT={port}"],
+            env=demo_env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode != 0
+    first = done.stderr.strip().splitlines()[0]
+    option = "--dagster-port"
+    assert first == f"pulse: error: {option} {port}: port already in use on 127.0.0.1 (pass another {option})"
 
 
 def test_a_port_in_use_is_one_line_naming_the_option(demo_env: dict[str, str]) -> None:

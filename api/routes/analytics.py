@@ -13,6 +13,7 @@ from psycopg import AsyncConnection
 
 from api.core.cached_reads import Computed, Reads, period_start
 from api.core.errors import field_error
+from api.core.features import requires
 from api.core.http import etag_matches, freshness_headers, make_etag, not_modified
 from api.deps import CurrentUser, unauthorized
 from api.queries import analytics as queries
@@ -118,6 +119,7 @@ async def quick_stats(
 @router.get(
     "/dashboard",
     response_model=Dashboard,
+    dependencies=[requires("dashboard")],
     responses=NOT_MODIFIED,
     summary="A week or a month: totals, category split, daily trend and goals",
 )
@@ -165,6 +167,7 @@ async def dashboard(
 @router.get(
     "/export",
     response_class=StreamingResponse,
+    dependencies=[requires("export")],
     summary="Daily figures of a date range as a CSV download",
     responses={
         200: {

@@ -21,11 +21,13 @@ from pulse.settings import JWT_SECRET_PLACEHOLDER, Settings
 from tests.api import dataset
 from tests.api.conftest import Auth
 
-# Routes that need no token: probes and the OpenAPI documents. Anything else must refuse.
+# Routes that need no token: probes, the OpenAPI documents and their assets, the Prometheus metrics (no user
+# data). Anything else must refuse.
 PUBLIC_PATHS = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # The built front end (api/web.py): its files and the index.html fallback are public, like any web page;
 # no /api path falls back to it (tests/api/test_web.py).
 WEB_PATHS = {"/assets/{path}", "/{path}"}
+PUBLIC_PATHS |= {"/static-offline-docs/{path}", "/metrics"}
 GOAL_BODY = {"name": "hijack", "target_type": "minutes", "target_value": 1, "time_period": "daily"}
 
 

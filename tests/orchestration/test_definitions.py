@@ -34,14 +34,16 @@ def test_definitions_load_with_every_piece(dbt_manifest: Path) -> None:
     assert len(keys) == len(models)  # every dbt model is an asset
     # Every dbt test of one model is an asset check of it (a singular test over several models has no one asset).
     checks = {key.name for key in graph.asset_check_keys}
+    checks -= {"source_freshness"}  # orchestration/freshness.py: dbt source freshness, not a dbt test
     assert {t["name"] for t in tests if t.get("attached_node")} <= checks <= {t["name"] for t in tests}
     daily = {f"analytics/{n['name']}" for n in models if "daily" in n["tags"]}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         if node.is_materializable:
             assert (node.partitions_def is not None) == (key.to_user_string() in daily)
-    assert {s.name for s in defs.schedules or []} == {"nightly_closed_dates", "hourly_open_dates"}
-    assert {s.name for s in defs.sensors or []} == {"source_change_sensor"}
+    schedules = {"nightly_closed_dates", "hourly_open_dates", "hourly_source_freshness"}
+    assert {s.name for s in defs.schedules or []} == schedules
+    assert {s.name for s in defs.sensors or []} == {"source_change_sensor", "alert_on_run_failure"}
     for job in ("daily_marts_job", "warehouse_job", "unpartitioned_job"):
         assert defs.resolve_job_def(job).tags["pulse/warehouse"] == "dbt"
 

@@ -1,0 +1,153 @@
+"""Prometheus metrics at ``/metrics``: requests, the connection pool and the last build of the marts.
+
+- ``http_requests_total{handler,method,status}`` and ``http_request_duration_seconds{handler,method,status}``
+  (a histogram) per route template (``/api/v1/goals/{goal_id}``, not the raw path; ``other`` for a
+  path no API route serves: a 404, a docs asset), from a small ASGI middleware over prometheus_client.
+  It reads the template of the route the router already matched (``scope["route"]``, whose full path
+  ``fastapi.routing.iter_route_contexts`` gives once): prometheus-fastapi-instrumentator
+  matches every route a second time and cost the bare FastAPI route of benchmarks/api.py 23 % of
+  its throughput; this costs a few microseconds per request.
+- ``pulse_api_pool_*``: psycopg_pool's ``get_stats()`` read at scrape time (connections open, idle,
+  requests waiting now).
+- ``pulse_build_*``: read at scrape time from what the orchestration's builds write to the database:
+  ``analytics.mart_build_log`` (one row per successful build of the daily marts, appended after the
+  marts and their tests pass) gives the time of the last successful build and the dates it covered, and
+  PostgreSQL's own statistics give each public mart's row count (an estimate kept by the server, not a
+  ``count(*)`` of big tables). Reading at scrape time keeps one source of truth (the database every
+  build writes) and works whoever launched the build (schedule, sensor, CLI, backfill).
+
+Every metric goes to prometheus_client's default registry, so counters other modules define (e.g. the
+cache's hits and misses) appear too.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg
+from fastapi import FastAPI, Request, Response
+from fastapi.routing import iter_route_contexts
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from psycopg_pool import AsyncConnectionPool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+METRICS_PATH = "/metrics"
+# Seconds; the API's reads take milliseconds, an export of a long range up to seconds.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+PUBLIC_MARTS = ("analytics_daily_metrics", "daily_category_metrics", "goal_progress_snapshots", "invalid_slots")
+
+POOL_SIZE = Gauge("pulse_api_pool_size", "Connections the API's pool holds (in use or idle).")
+POOL_AVAILABLE = Gauge("pulse_api_pool_available", "Idle connections in the API's pool.")
+POOL_WAITING = Gauge("pulse_api_pool_requests_waiting", "Requests waiting for a pooled connection now.")
+POOL_MAX = Gauge("pulse_api_pool_max_size", "Most connections the API's pool opens.")
+BUILD_LAST_SUCCESS = Gauge(
+    "pulse_build_last_success_timestamp_seconds",
+    "Start time (Unix seconds) of the last successful build of the daily marts (analytics.mart_build_log).",
+)
+BUILD_LAST_RANGE_DAYS = Gauge("pulse_build_last_range_days", "Local dates the last successful build rebuilt.")
+BUILDS_TOTAL = Gauge("pulse_builds_recorded", "Successful builds of the daily marts recorded in mart_build_log.")
+MART_ROWS = Gauge("pulse_mart_rows", "Rows of a public mart (PostgreSQL's estimate, no count(*)).", ["mart"])
+
+OTHER = "other"
+REQUEST_LABELS = ("handler", "method", "status")
+REQUESTS = Counter("http_requests_total", "HTTP requests by route template, method and status.", REQUEST_LABELS)
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Seconds from receiving an HTTP request to the end of its response, by route template, method and status.",
+    REQUEST_LABELS,
+    buckets=LATENCY_BUCKETS,
+)
+
+BUILD_QUERY = """
+select extract(epoch from max(built_at))::float8,
+       (select end_date - start_date from analytics.mart_build_log order by built_at desc limit 1),
+       count(*)
+from analytics.mart_build_log
+"""
+ROWS_QUERY = """
+select c.relname, greatest(c.reltuples, 0)::float8
+from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+where n.nspname = 'analytics' and c.relname = any(%s)
+"""
+
+
+class RequestMetrics:
+    """ASGI middleware: count and time each HTTP request under its route template, method and status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.templates: dict[int, str] | None = None  # id of an API route -> its full path template
+        # (template, method, status) -> that series' counter and histogram: labels() checks and locks on each call
+        self.series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def template(self, scope: Scope) -> str:
+        """The full path template of the route that served the request (``other`` when none did)."""
+        route = scope.get("route")
+        if route is None:
+            return OTHER
+        if self.templates is None:
+            routes = scope["app"].routes
+            self.templates = {id(ctx.original_route): ctx.path_format or OTHER for ctx in iter_route_contexts(routes)}
+        return self.templates.get(id(route), OTHER)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 500  # what the client gets when the app raises before starting a response
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            handler = self.template(scope)
+            if handler != METRICS_PATH:
+                key = (handler, scope["method"], status)
+                series = self.series.get(key)
+                if series is None:
+                    labels = (handler, scope["method"], str(status))
+                    series = self.series[key] = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+                series[0].inc()
+                series[1].observe(time.perf_counter() - began)
+
+
+def install_metrics(app: FastAPI) -> None:
+    """Count and time every request, and serve ``/metrics`` (no token: scrapers reach it on the inside)."""
+    app.add_middleware(RequestMetrics)
+    app.add_api_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
+
+
+async def read_database_metrics(pool: AsyncConnectionPool[Any]) -> None:
+    """Set the pool gauges, and the build gauges from the database (left as they were when it does not answer)."""
+    stats = pool.get_stats()
+    POOL_SIZE.set(stats.get("pool_size", 0))
+    POOL_AVAILABLE.set(stats.get("pool_available", 0))
+    POOL_WAITING.set(stats.get("requests_waiting", 0))
+    POOL_MAX.set(pool.max_size)
+    try:
+        async with pool.connection(timeout=2.0) as conn:
+            rows = await (await conn.execute(ROWS_QUERY, (list(PUBLIC_MARTS),))).fetchall()
+            for mart, count in rows:
+                MART_ROWS.labels(mart=mart).set(count)
+            build = await (await conn.execute(BUILD_QUERY)).fetchone()
+    except (psycopg.Error, TimeoutError, OSError):
+        return  # no database or no build yet: the request metrics are still worth serving
+    if build is not None and build[0] is not None:
+        BUILD_LAST_SUCCESS.set(build[0])
+        BUILD_LAST_RANGE_DAYS.set(build[1] or 0)
+    BUILDS_TOTAL.set(build[2] if build is not None else 0)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus' text format of every registered metric."""
+    pool = getattr(request.app.state, "pool", None)
+    if pool is not None:
+        await read_database_metrics(pool)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
