@@ -374,7 +374,7 @@ def metrics_cost(url: str, first: date, last: date, args: argparse.Namespace) ->
             f" {args.requests:,} requests or {args.seconds:g} s per run, {args.rounds} alternated rounds\n"
         )
         print(
-            "| endpoint                           | req/s with metrics | req/s without | with/without (median of rounds) |"
+            "| endpoint | req/s with metrics | req/s without | with/without (median of rounds) |"
         )
         print("|---|---:|---:|---:|")
         for scenario in runs:
