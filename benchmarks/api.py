@@ -373,9 +373,7 @@ def metrics_cost(url: str, first: date, last: date, args: argparse.Namespace) ->
             f"\n{args.users:,} users x {args.days} days, {CONCURRENCY} concurrent keep-alive clients, up to"
             f" {args.requests:,} requests or {args.seconds:g} s per run, {args.rounds} alternated rounds\n"
         )
-        print(
-            "| endpoint | req/s with metrics | req/s without | with/without (median of rounds) |"
-        )
+        print("| endpoint | req/s with metrics | req/s without | with/without (median of rounds) |")
         print("|---|---:|---:|---:|")
         for scenario in runs:
             if args.only and not any(word in scenario.name for word in args.only):
