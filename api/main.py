@@ -15,7 +15,10 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from api.core.errors import install_error_handlers
+from api.core.limits import install_request_limits
+from api.core.resilience import ResilientPool, install_outage_handler
 from api.routes import analytics, goals, health
+from pulse.roles import API_ROLE, role_url
 from pulse.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -32,8 +35,9 @@ Analytics responses carry `data_as_of` (when the marts were built) and an `ETag`
 def create_pool(url: str, settings: Settings) -> AsyncConnectionPool[Any]:
     """A closed pool of autocommit connections to ``url``, sized by the settings."""
     options = f"-c statement_timeout={settings.api_statement_timeout_ms}"
-    return AsyncConnectionPool(
+    return ResilientPool(
         url,
+        settings=settings,
         min_size=settings.api_pool_min_size,
         max_size=settings.api_pool_max_size,
         timeout=settings.api_pool_timeout,
@@ -55,7 +59,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
             # Starting the embedded server can take seconds: keep the event loop free.
             url = await asyncio.to_thread(selected_database_url, settings)
-        pool = create_pool(url, settings)
+        pool = create_pool(role_url(url, API_ROLE, settings), settings)  # the API's role, not the URL's
         await pool.open(wait=False)
         app.state.pool = pool
         try:
@@ -72,6 +76,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_outage_handler(app)
+    install_request_limits(app, settings)
     app.include_router(health.router)
     app.include_router(goals.router, prefix=API_PREFIX)
     app.include_router(analytics.router, prefix=API_PREFIX)

@@ -22,6 +22,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from psycopg.conninfo import conninfo_to_dict
+
 from pulse import REPO_ROOT
 from pulse.database import libpq_params
 
@@ -36,14 +38,23 @@ class DbtBuildError(RuntimeError):
 
 
 def dbt_env(url: str) -> dict[str, str]:
-    """The ``PULSE_DB_*`` variables ``dbt_project/profiles.yml`` reads, for the database of ``url``."""
-    params = libpq_params(url)
+    """The ``PULSE_DB_*`` variables ``dbt_project/profiles.yml`` reads, for the database of ``url``.
+
+    dbt connects as the transformation role ``pulse_transform`` (pulse/roles.py), derived from ``url``.
+    """
+    from pulse.roles import TRANSFORM_ROLE, role_url
+
+    transform_url = role_url(url, TRANSFORM_ROLE)
+    params = libpq_params(transform_url)
+    options = conninfo_to_dict(transform_url).get("options")
     return {
         "PULSE_DB_HOST": params["host"],
         "PULSE_DB_PORT": params["port"],
         "PULSE_DB_USER": params["user"],
         "PULSE_DB_PASSWORD": params["password"],
         "PULSE_DB_NAME": params["dbname"],
+        # libpq reads it: the SET ROLE fallback of pulse/roles.py (and a lock_timeout, if ever needed)
+        **({"PGOPTIONS": str(options)} if options else {}),
     }
 
 
