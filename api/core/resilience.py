@@ -91,6 +91,8 @@ class ResilientPool(AsyncConnectionPool[Any]):
                         if conn is None or conn.closed:
                             conn = await psycopg.AsyncConnection.connect(self.probe_conninfo, autocommit=True)
                         await conn.execute("select 1")
+                    if not self.up:
+                        await self.check()  # drop the connections the outage broke before requests come
                     self._set_up(True)
                 except (psycopg.Error, OSError, TimeoutError):
                     self._set_up(False)
