@@ -26,6 +26,8 @@ from psycopg.conninfo import conninfo_to_dict
 
 from pulse import REPO_ROOT
 from pulse.database import libpq_params
+from pulse.roles import TRANSFORM_ROLE, role_url
+from pulse.settings import get_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -42,19 +44,20 @@ def dbt_env(url: str) -> dict[str, str]:
 
     dbt connects as the transformation role ``pulse_transform`` (pulse/roles.py), derived from ``url``.
     """
-    from pulse.roles import TRANSFORM_ROLE, role_url
-
     transform_url = role_url(url, TRANSFORM_ROLE)
     params = libpq_params(transform_url)
-    options = conninfo_to_dict(transform_url).get("options")
+    # A build waits at most build_lock_timeout_ms for a lock (a reader holding a relation the build
+    # replaces): requests queued behind the build's lock wait no longer; run_dbt then tries again.
+    lock_timeout = f"-c lock_timeout={get_settings().build_lock_timeout_ms}"
+    options = f"{conninfo_to_dict(transform_url).get('options') or ''} {lock_timeout}".strip()
     return {
         "PULSE_DB_HOST": params["host"],
         "PULSE_DB_PORT": params["port"],
         "PULSE_DB_USER": params["user"],
         "PULSE_DB_PASSWORD": params["password"],
         "PULSE_DB_NAME": params["dbname"],
-        # libpq reads it: the SET ROLE fallback of pulse/roles.py (and a lock_timeout, if ever needed)
-        **({"PGOPTIONS": str(options)} if options else {}),
+        # libpq reads it: the lock timeout, and the SET ROLE fallback of pulse/roles.py
+        "PGOPTIONS": options,
     }
 
 
@@ -105,6 +108,9 @@ def _first_failure(target_path: Path) -> str | None:
     return None
 
 
+LOCK_TIMEOUT_MESSAGE = "lock timeout"
+
+
 def run_dbt(
     args: Sequence[str],
     url: str,
@@ -114,8 +120,29 @@ def run_dbt(
     """Run one dbt command (e.g. ``["build"]``) against ``url`` in a target folder of its own.
 
     Prints dbt's progress lines through ``progress``; raises :class:`DbtBuildError`
-    with one line naming the failed model or test.
+    with one line naming the failed model or test. A run that gave up waiting for a lock
+    (``build_lock_timeout_ms``) runs again after a pause that doubles, up to ``build_lock_retries`` times.
     """
+    retries = get_settings().build_lock_retries
+    for attempt in range(retries + 1):
+        try:
+            _run_dbt_once(args, url, dbt_vars, progress)
+            return
+        except DbtBuildError as exc:
+            if LOCK_TIMEOUT_MESSAGE not in str(exc) or attempt == retries:
+                raise
+            pause = min(2.0**attempt, 16.0)
+            if progress is not None:
+                progress(f"dbt {args[0]} waited too long for a lock ({exc}); trying again in {pause:.0f} s")
+            time.sleep(pause)
+
+
+def _run_dbt_once(
+    args: Sequence[str],
+    url: str,
+    dbt_vars: dict[str, str] | None,
+    progress: Callable[[str], None] | None,
+) -> None:
     env = {**os.environ, **dbt_env(url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     target_path = Path(tempfile.mkdtemp(prefix="pulse-dbt-"))
     _reuse_parse(target_path)

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
         default=30000, ge=1, description="idle_in_transaction_session_timeout of pulse_analyst."
     )
     analyst_connection_limit: int = Field(default=5, ge=1, description="Most concurrent sessions of pulse_analyst.")
+    build_lock_timeout_ms: int = Field(
+        default=1000, ge=1, description="lock_timeout of dbt's sessions: how long a build queues requests behind it."
+    )
+    build_lock_retries: int = Field(default=6, ge=0, description="Runs of a build that gave up waiting for a lock.")
     api_max_body_bytes: int = Field(default=65536, ge=1, description="Largest request body the API reads (413 above).")
     api_max_header_bytes: int = Field(
         default=16384, ge=1024, description="Largest request head (request line and headers) the API takes (431 above)."
