@@ -235,8 +235,11 @@ def main() -> None:
     import shlex
 
     from pulse.database import database_url
+    from pulse.schema import init_database
 
-    for name, value in dbt_env(database_url()).items():
+    url = database_url()
+    init_database(url)  # dbt logs in as pulse_transform, which init creates (idempotent, a fraction of a second)
+    for name, value in dbt_env(url).items():
         print(f"export {name}={shlex.quote(value)}")
 
 
