@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from pulse.settings import Settings
@@ -43,6 +44,10 @@ class ResilientPool(AsyncConnectionPool[Any]):
     def __init__(self, conninfo: str, *, settings: Settings, **options: Any) -> None:
         kwargs = dict(options.pop("kwargs", None) or {})
         kwargs.setdefault("connect_timeout", max(1, round(settings.api_connect_timeout)))
+        # The URL's own options (the SET ROLE fallback of pulse/roles.py) survive the pool's (statement_timeout).
+        url_options = conninfo_to_dict(conninfo).get("options")
+        if url_options and kwargs.get("options"):
+            kwargs["options"] = f"{url_options} {kwargs['options']}"
         super().__init__(
             conninfo,
             kwargs=kwargs,

@@ -15,7 +15,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
-from api.main import create_app
+from api.main import create_app, create_pool
 from pulse import REPO_ROOT
 from pulse.dbt import dbt_env
 from pulse.roles import ANALYST_ROLE, API_ROLE, TRANSFORM_ROLE, role_url
@@ -211,6 +211,10 @@ def test_without_a_password_a_database_url_switches_role_per_connection(tmp_path
     params = conninfo_to_dict(role_url(str(settings.database_url), API_ROLE, settings))
     assert (params["user"], params["options"]) == ("admin", "-c role=pulse_api")
     assert not (tmp_path / "role-passwords.json").exists()
+    pool = create_pool(role_url(str(settings.database_url), API_ROLE, settings), settings)
+    assert pool.kwargs == pool.kwargs | {
+        "options": f"-c role=pulse_api -c statement_timeout={settings.api_statement_timeout_ms}"
+    }
 
 
 def test_embedded_passwords_are_generated_once_and_private(tmp_path: Path) -> None:
