@@ -176,10 +176,21 @@ def _run_dbt_once(
             if failure is None:
                 errors = [line for line in tail if "error" in line.lower()]
                 failure = " ".join((errors[-1] if errors else tail[-1] if tail else "no output").split())
+                failure = _explained(failure, tail)
             raise DbtBuildError(f"dbt {args[0]} failed: {failure}")
         _keep_parse(target_path)
     finally:
         shutil.rmtree(target_path, ignore_errors=True)
+
+
+def _explained(failure: str, tail: list[str]) -> str:
+    """A failure outside any node with dbt's own explanation (the lines after 'Encountered an error:')."""
+    marks = [n for n, line in enumerate(tail) if line.rstrip().endswith("Encountered an error:")]
+    if marks:
+        failure = " ".join(" ".join(tail[marks[-1] + 1 :]).split()) or failure
+    if "permission denied for database" in failure or f'role "{TRANSFORM_ROLE}" does not exist' in failure:
+        failure += f" (dbt logs in as {TRANSFORM_ROLE}: run `pulse db init` on this database first)"
+    return failure
 
 
 # dbt's saved parse state, shared by invocations as dagster-dbt shares it: dbt parses again whatever

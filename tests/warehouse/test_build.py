@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from pulse.cli import main as cli_main
 from pulse.database import with_database
 from pulse.dbt import PARSE_STATE, DbtBuildError, build_vars, build_warehouse, dbt_env, run_dbt
+from pulse.schema import init_database
 
 NEW_YORK_USER = "00000000-0000-4000-8000-000000000001"
 KATHMANDU_USER = "00000000-0000-4000-8000-000000000002"
@@ -218,13 +219,25 @@ def database_without_app_schema(server_url: str) -> Iterator[str]:
 
 
 def test_build_failure_is_one_line_naming_the_model(database_without_app_schema: str) -> None:
-    """A database without the app schema: DbtBuildError with one line naming a staging model."""
+    """A database with the warehouse schemas but no app schema: DbtBuildError with one line naming a staging model."""
+    init_database(database_without_app_schema)
+    with psycopg.connect(database_without_app_schema, autocommit=True) as conn:
+        conn.execute("drop schema app cascade")
     with pytest.raises(DbtBuildError) as failure:
         build_warehouse(database_without_app_schema, progress=None)
     message = str(failure.value)
     assert "\n" not in message
     assert message.startswith("dbt build failed: model stg_app__"), message
     assert "does not exist" in message
+
+
+def test_build_of_a_database_never_initialized_says_to_run_init(database_without_app_schema: str) -> None:
+    """dbt logs in as pulse_transform, which may not create schemas: one line saying what to run."""
+    with pytest.raises(DbtBuildError) as failure:
+        build_warehouse(database_without_app_schema, progress=None)
+    message = str(failure.value)
+    assert "\n" not in message
+    assert "permission denied for database" in message and "run `pulse db init`" in message, message
 
 
 def test_dbt_unit_tests_pass(built: str) -> None:
