@@ -273,13 +273,19 @@ def test_build_vars_and_env_are_the_seam() -> None:
         build_vars(date(2025, 3, 9), date(2025, 3, 9))
     with pytest.raises(ValueError, match="offset"):
         build_vars(as_of=datetime(2025, 3, 9, 12))
-    assert dbt_env("postgresql://alice:s3cret@db.example:6543/pulse") == {
+    # dbt logs in as the transformation role: a URL of that role as it is, any other login derived from it.
+    assert dbt_env("postgresql://pulse_transform:s3cret@db.example:6543/pulse") == {
         "PULSE_DB_HOST": "db.example",
         "PULSE_DB_PORT": "6543",
-        "PULSE_DB_USER": "alice",
+        "PULSE_DB_USER": "pulse_transform",
         "PULSE_DB_PASSWORD": "s3cret",
         "PULSE_DB_NAME": "pulse",
+        "PGOPTIONS": "-c lock_timeout=1000",
     }
+    derived = dbt_env("postgresql://alice:s3cret@db.example:6543/pulse")
+    assert derived["PULSE_DB_HOST"] == "db.example"
+    # its own login and password (embedded default), or SET ROLE where DATABASE_URL has no role password
+    assert derived["PULSE_DB_USER"] == "pulse_transform" or "-c role=pulse_transform" in derived["PGOPTIONS"]
 
 
 def test_staging_views_are_replaced_one_at_a_time() -> None:
