@@ -20,9 +20,12 @@ from api.core.errors import install_error_handlers
 from api.core.features import install_features, requires
 from api.core.features import router as features_router
 from api.core.invalidation import invalidation_listener
+from api.core.limits import install_request_limits
 from api.core.metrics import install_metrics
+from api.core.resilience import ResilientPool, install_outage_handler
 from api.routes import analytics, categories, goals, health
 from api.web import install_cors, mount_web
+from pulse.roles import API_ROLE, role_url
 from pulse.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -39,8 +42,9 @@ Analytics responses carry `data_as_of` (when the marts were built) and an `ETag`
 def create_pool(url: str, settings: Settings) -> AsyncConnectionPool[Any]:
     """A closed pool of autocommit connections to ``url``, sized by the settings."""
     options = f"-c statement_timeout={settings.api_statement_timeout_ms}"
-    return AsyncConnectionPool(
+    return ResilientPool(
         url,
+        settings=settings,
         min_size=settings.api_pool_min_size,
         max_size=settings.api_pool_max_size,
         timeout=settings.api_pool_timeout,
@@ -62,11 +66,12 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
             # Starting the embedded server can take seconds: keep the event loop free.
             url = await asyncio.to_thread(selected_database_url, settings)
-        pool = create_pool(url, settings)
+        api_url = role_url(url, API_ROLE, settings)  # the API's role, not the URL's
+        pool = create_pool(api_url, settings)
         await pool.open(wait=False)
         app.state.pool = pool
         try:
-            async with invalidation_listener(app.state.response_cache, url):
+            async with invalidation_listener(app.state.response_cache, api_url):
                 yield
         finally:
             await pool.close()
@@ -84,8 +89,10 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.settings = settings
     app.state.response_cache = ResponseCache(settings.api_cache_max_entries, enabled=settings.api_cache_enabled)
     install_error_handlers(app)
+    install_outage_handler(app)
     install_features(app, settings)
     install_metrics(app)
+    install_request_limits(app, settings)  # added last, so outermost: an oversized request meets nothing else
     app.include_router(health.router)
     app.include_router(features_router, prefix=API_PREFIX)
     app.include_router(goals.router, prefix=API_PREFIX, dependencies=[requires("goals")])

@@ -22,6 +22,7 @@ from pydantic import Field
 from orchestration.project import dbt_project
 from pulse.database import connect, database_url
 from pulse.dbt import dbt_env, dbt_executable
+from pulse.roles import TRANSFORM_ROLE, role_url
 
 
 @contextlib.contextmanager
@@ -87,7 +88,7 @@ class PulseDatabase(ConfigurableResource):  # type: ignore[type-arg]
 
     def connect(self) -> psycopg.Connection[tuple[object, ...]]:
         """A new autocommit connection (the caller closes it)."""
-        return connect(self.url or database_url(), autocommit=True)
+        return connect(role_url(self.url or database_url(), TRANSFORM_ROLE), autocommit=True)
 
 
 def pulse_resources(url: str | None = None) -> dict[str, object]:

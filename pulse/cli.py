@@ -235,7 +235,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     host = args.host or settings.api_host
     port = args.port or settings.api_port
     print(f"serving the Pulse API on http://{host}:{port} (OpenAPI at /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    from api.core.limits import server_options
+
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="info", proxy_headers=False, **server_options(settings)
+    )
 
 
 def _port(text: str) -> int:

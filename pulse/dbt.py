@@ -22,8 +22,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from psycopg.conninfo import conninfo_to_dict
+
 from pulse import REPO_ROOT
 from pulse.database import libpq_params
+from pulse.roles import TRANSFORM_ROLE, role_url
+from pulse.settings import get_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -36,14 +40,24 @@ class DbtBuildError(RuntimeError):
 
 
 def dbt_env(url: str) -> dict[str, str]:
-    """The ``PULSE_DB_*`` variables ``dbt_project/profiles.yml`` reads, for the database of ``url``."""
-    params = libpq_params(url)
+    """The ``PULSE_DB_*`` variables ``dbt_project/profiles.yml`` reads, for the database of ``url``.
+
+    dbt connects as the transformation role ``pulse_transform`` (pulse/roles.py), derived from ``url``.
+    """
+    transform_url = role_url(url, TRANSFORM_ROLE)
+    params = libpq_params(transform_url)
+    # A build waits at most build_lock_timeout_ms for a lock (a reader holding a relation the build
+    # replaces): requests queued behind the build's lock wait no longer; run_dbt then tries again.
+    lock_timeout = f"-c lock_timeout={get_settings().build_lock_timeout_ms}"
+    options = f"{conninfo_to_dict(transform_url).get('options') or ''} {lock_timeout}".strip()
     return {
         "PULSE_DB_HOST": params["host"],
         "PULSE_DB_PORT": params["port"],
         "PULSE_DB_USER": params["user"],
         "PULSE_DB_PASSWORD": params["password"],
         "PULSE_DB_NAME": params["dbname"],
+        # libpq reads it: the lock timeout, and the SET ROLE fallback of pulse/roles.py
+        "PGOPTIONS": options,
     }
 
 
@@ -94,6 +108,9 @@ def _first_failure(target_path: Path) -> str | None:
     return None
 
 
+LOCK_TIMEOUT_MESSAGE = "lock timeout"
+
+
 def run_dbt(
     args: Sequence[str],
     url: str,
@@ -103,8 +120,29 @@ def run_dbt(
     """Run one dbt command (e.g. ``["build"]``) against ``url`` in a target folder of its own.
 
     Prints dbt's progress lines through ``progress``; raises :class:`DbtBuildError`
-    with one line naming the failed model or test.
+    with one line naming the failed model or test. A run that gave up waiting for a lock
+    (``build_lock_timeout_ms``) runs again after a pause that doubles, up to ``build_lock_retries`` times.
     """
+    retries = get_settings().build_lock_retries
+    for attempt in range(retries + 1):
+        try:
+            _run_dbt_once(args, url, dbt_vars, progress)
+            return
+        except DbtBuildError as exc:
+            if LOCK_TIMEOUT_MESSAGE not in str(exc) or attempt == retries:
+                raise
+            pause = min(2.0**attempt, 16.0)
+            if progress is not None:
+                progress(f"dbt {args[0]} waited too long for a lock ({exc}); trying again in {pause:.0f} s")
+            time.sleep(pause)
+
+
+def _run_dbt_once(
+    args: Sequence[str],
+    url: str,
+    dbt_vars: dict[str, str] | None,
+    progress: Callable[[str], None] | None,
+) -> None:
     env = {**os.environ, **dbt_env(url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     target_path = Path(tempfile.mkdtemp(prefix="pulse-dbt-"))
     _reuse_parse(target_path)
@@ -138,10 +176,21 @@ def run_dbt(
             if failure is None:
                 errors = [line for line in tail if "error" in line.lower()]
                 failure = " ".join((errors[-1] if errors else tail[-1] if tail else "no output").split())
+                failure = _explained(failure, tail)
             raise DbtBuildError(f"dbt {args[0]} failed: {failure}")
         _keep_parse(target_path)
     finally:
         shutil.rmtree(target_path, ignore_errors=True)
+
+
+def _explained(failure: str, tail: list[str]) -> str:
+    """A failure outside any node with dbt's own explanation (the lines after 'Encountered an error:')."""
+    marks = [n for n, line in enumerate(tail) if line.rstrip().endswith("Encountered an error:")]
+    if marks:
+        failure = " ".join(" ".join(tail[marks[-1] + 1 :]).split()) or failure
+    if "permission denied for database" in failure or f'role "{TRANSFORM_ROLE}" does not exist' in failure:
+        failure += f" (dbt logs in as {TRANSFORM_ROLE}: run `pulse db init` on this database first)"
+    return failure
 
 
 # dbt's saved parse state, shared by invocations as dagster-dbt shares it: dbt parses again whatever
@@ -197,8 +246,11 @@ def main() -> None:
     import shlex
 
     from pulse.database import database_url
+    from pulse.schema import init_database
 
-    for name, value in dbt_env(database_url()).items():
+    url = database_url()
+    init_database(url)  # dbt logs in as pulse_transform, which init creates (idempotent, a fraction of a second)
+    for name, value in dbt_env(url).items():
         print(f"export {name}={shlex.quote(value)}")
 
 

@@ -1,12 +1,12 @@
-"""``pulse db init``: the source schema, the analytics schema and the analyst role."""
+"""``pulse db init``: the source schema, the warehouse schemas and the roles of least privilege."""
 
 from __future__ import annotations
 
 from importlib.resources import files
 
-from psycopg import sql
-
 from pulse.database import connect
+from pulse.roles import configure_roles
+from pulse.settings import Settings, get_settings
 
 
 def init_sql() -> str:
@@ -14,7 +14,7 @@ def init_sql() -> str:
     return files("pulse").joinpath("sql/init.sql").read_text()
 
 
-def init_database(url: str, analyst_password: str | None = None) -> None:
+def init_database(url: str, analyst_password: str | None = None, settings: Settings | None = None) -> None:
     """Create (or leave as they are) the schemas, tables, indexes and grants in ``url``."""
     with connect(url, autocommit=True) as conn:
         # One init at a time per server: role creation and grants race otherwise.
@@ -22,7 +22,6 @@ def init_database(url: str, analyst_password: str | None = None) -> None:
         try:
             with conn.transaction():
                 conn.execute(init_sql().encode())
-                if analyst_password is not None:
-                    conn.execute(sql.SQL("alter role pulse_analyst password {}").format(sql.Literal(analyst_password)))
+                configure_roles(conn, settings or get_settings(), analyst_password)
         finally:
             conn.execute("select pg_advisory_unlock(hashtext('pulse db init'))")

@@ -95,6 +95,37 @@ class Settings(BaseSettings):
         description="Features served in production, comma-separated (goals, dashboard, export); elsewhere all are.",
     )
 
+    # Least privilege and bounded input (issue 21): the service roles' passwords, the analyst role's
+    # limits (role settings written by `pulse db init`), request size limits and outage behaviour.
+    api_db_password: str | None = Field(
+        default=None,
+        description="Password of the API's role pulse_api (unset: generated under data_dir for the embedded server).",
+    )
+    transform_db_password: str | None = Field(
+        default=None,
+        description="Password of dbt's and Dagster's role pulse_transform (unset: generated as above).",
+    )
+    analyst_statement_timeout_ms: int = Field(default=60000, ge=1, description="statement_timeout of pulse_analyst.")
+    analyst_lock_timeout_ms: int = Field(default=2000, ge=1, description="lock_timeout of pulse_analyst.")
+    analyst_idle_in_transaction_timeout_ms: int = Field(
+        default=30000, ge=1, description="idle_in_transaction_session_timeout of pulse_analyst."
+    )
+    analyst_connection_limit: int = Field(default=5, ge=1, description="Most concurrent sessions of pulse_analyst.")
+    build_lock_timeout_ms: int = Field(
+        default=1000, ge=1, description="lock_timeout of dbt's sessions: how long a build queues requests behind it."
+    )
+    build_lock_retries: int = Field(default=6, ge=0, description="Runs of a build that gave up waiting for a lock.")
+    api_max_body_bytes: int = Field(default=65536, ge=1, description="Largest request body the API reads (413 above).")
+    api_max_header_bytes: int = Field(
+        default=16384, ge=1024, description="Largest request head (request line and headers) the API takes (431 above)."
+    )
+    api_connect_timeout: float = Field(
+        default=1.0, gt=0, description="Seconds the API waits for a new database connection before a 503."
+    )
+    api_reconnect_max_seconds: float = Field(
+        default=1.0, gt=0, description="Longest pause between the API pool's reconnection attempts."
+    )
+
     @field_validator("jwt_audience", "jwt_issuer", mode="before")
     @classmethod
     def empty_means_unset(cls, value: object) -> object:

@@ -15,6 +15,7 @@ import pytest
 
 from pulse import REPO_ROOT
 from pulse.database import database_url, embedded_status, mask_password, status, with_database
+from pulse.roles import TRANSFORM_ROLE, role_url
 from pulse.schema import init_database
 from pulse.settings import Settings
 
@@ -93,7 +94,8 @@ def test_source_constraints_refuse_bad_rows(empty_db: str, statement: str) -> No
 
 def test_analyst_reads_analytics_but_not_app(empty_db: str) -> None:
     init_database(empty_db, analyst_password="analyst-test-password")
-    with psycopg.connect(empty_db, autocommit=True) as conn:
+    # What dbt builds: pulse_transform creates it, and analysts may read it by default privileges.
+    with psycopg.connect(role_url(empty_db, TRANSFORM_ROLE), autocommit=True) as conn:
         conn.execute("create table if not exists analytics.probe (x int)")
         conn.execute("insert into analytics.probe values (1)")
     params = psycopg.conninfo.conninfo_to_dict(empty_db)

@@ -18,6 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
+from api.core.limits import brief
+
 logger = logging.getLogger("api")
 
 
@@ -80,11 +82,14 @@ def _json_safe(value: Any) -> Any:
     return _json_safe(str(value))
 
 
+_ERROR_KEYS = ("type", "loc", "msg", "input", "ctx")
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     # FastAPI's own handler, made safe for inputs JSON cannot echo (1e400, "\ud800"): never a 500.
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {key: _json_safe(error[key]) for key in ("type", "loc", "msg", "input", "ctx") if key in error}
+        {key: _json_safe(brief(error[key]) if key == "input" else error[key]) for key in _ERROR_KEYS if key in error}
         for error in exc.errors()
     ]
     return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": errors})

@@ -116,20 +116,109 @@ create or replace trigger user_calendar_days_record_truncates
     after truncate on app.user_calendar_days
     for each statement execute function app.record_source_deletes();
 
--- Read-only role for analysts: everything in `analytics`, nothing in `app`.
--- Roles are cluster-wide; a concurrent `db init` on another database may create it first.
+-- Roles of least privilege (pulse/roles.py says which service uses which; pulse/schema.py sets their
+-- passwords and the analyst's timeouts and connection limit). Roles are cluster-wide; a concurrent
+-- `db init` on another database may create one first. Keep this block last: it grants on what the
+-- blocks above create.
 do $$
+declare
+    role_name text;
 begin
-    if not exists (select from pg_roles where rolname = 'pulse_analyst') then
-        create role pulse_analyst login;
-    end if;
-exception when duplicate_object or unique_violation then
-    null;
+    foreach role_name in array array['pulse_api', 'pulse_transform', 'pulse_analyst'] loop
+        if not exists (select from pg_roles where rolname = role_name) then
+            begin
+                execute format('create role %I login', role_name);
+            exception when duplicate_object or unique_violation then
+                null;
+            end;
+        end if;
+    end loop;
 end
 $$;
 
+-- The warehouse schemas and everything in them belong to pulse_transform: dbt must own what it
+-- replaces. Relations an earlier build made as another role (a superuser) change owner here.
+create schema if not exists staging;
+create schema if not exists intermediate;
+alter schema analytics owner to pulse_transform;
+alter schema staging owner to pulse_transform;
+alter schema intermediate owner to pulse_transform;
+do $$
+declare
+    rel record;
+begin
+    for rel in
+        select
+            c.oid::regclass as relation,
+            case c.relkind
+                when 'v' then 'view' when 'm' then 'materialized view' when 'S' then 'sequence'
+                when 'f' then 'foreign table' else 'table'
+            end as kind
+        from pg_class as c
+        inner join pg_namespace as n on c.relnamespace = n.oid
+        where
+            n.nspname in ('analytics', 'staging', 'intermediate')
+            and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+            and c.relowner <> 'pulse_transform'::regrole
+            -- a sequence owned by a column moves with its table
+            and not exists (
+                select from pg_depend as d
+                where d.objid = c.oid and d.classid = 'pg_class'::regclass and d.deptype in ('a', 'i')
+            )
+    loop
+        execute format('alter %s %s owner to pulse_transform', rel.kind, rel.relation);
+    end loop;
+end
+$$;
+
+-- pulse_transform (dbt, Dagster): reads app, owns the warehouse, reads and writes pulse_state.
+grant usage on schema app to pulse_transform;
+grant select on all tables in schema app to pulse_transform;
+alter default privileges in schema app grant select on tables to pulse_transform;
+do $$
+begin
+    if exists (select from pg_namespace where nspname = 'pulse_state') then
+        grant usage on schema pulse_state to pulse_transform;
+        grant select, insert, update, delete on all tables in schema pulse_state to pulse_transform;
+        grant usage, select, update on all sequences in schema pulse_state to pulse_transform;
+        alter default privileges in schema pulse_state
+        grant select, insert, update, delete on tables to pulse_transform;
+        alter default privileges in schema pulse_state grant usage, select, update on sequences to pulse_transform;
+    end if;
+end
+$$;
+
+-- pulse_api: reads the public marts and views and the app tables it shows; writes app.goals only.
+grant usage on schema app to pulse_api;
+revoke all on all tables in schema app from pulse_api;
+grant select on app.users, app.categories to pulse_api;
+grant select, insert, update, delete on app.goals to pulse_api;
+
+-- pulse_analyst: reads analytics, nothing else.
 revoke all on schema app from pulse_analyst;
 revoke all on all tables in schema app from pulse_analyst;
-grant usage on schema analytics to pulse_analyst;
-grant select on all tables in schema analytics to pulse_analyst;
-alter default privileges in schema analytics grant select on tables to pulse_analyst;
+
+-- Both read what pulse_transform builds in analytics; staging and intermediate stay the transformation's.
+grant usage on schema analytics to pulse_api, pulse_analyst;
+grant select on all tables in schema analytics to pulse_api, pulse_analyst;
+alter default privileges for role pulse_transform in schema analytics grant select on tables to pulse_api, pulse_analyst;
+revoke all on schema staging, intermediate from pulse_api, pulse_analyst;
+revoke all on all tables in schema staging, intermediate from pulse_api, pulse_analyst;
+-- Staging and intermediate models that builds from before their move left in analytics hold app data.
+do $$
+declare
+    rel record;
+begin
+    for rel in
+        select c.oid::regclass as relation
+        from pg_class as c
+        inner join pg_namespace as n on c.relnamespace = n.oid
+        where n.nspname = 'analytics' and c.relkind in ('r', 'p', 'v', 'm') and c.relname ~ '^(stg|int)_'
+    loop
+        execute format('revoke all on %s from pulse_api, pulse_analyst', rel.relation);
+    end loop;
+end
+$$;
+
+-- Nobody calls the trigger functions directly.
+revoke all on function app.record_source_deletes() from public;

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from pulse.cli import main as cli_main
 from pulse.database import with_database
 from pulse.dbt import PARSE_STATE, DbtBuildError, build_vars, build_warehouse, dbt_env, run_dbt
+from pulse.schema import init_database
 
 NEW_YORK_USER = "00000000-0000-4000-8000-000000000001"
 KATHMANDU_USER = "00000000-0000-4000-8000-000000000002"
@@ -218,13 +219,25 @@ def database_without_app_schema(server_url: str) -> Iterator[str]:
 
 
 def test_build_failure_is_one_line_naming_the_model(database_without_app_schema: str) -> None:
-    """A database without the app schema: DbtBuildError with one line naming a staging model."""
+    """A database with the warehouse schemas but no app schema: DbtBuildError with one line naming a staging model."""
+    init_database(database_without_app_schema)
+    with psycopg.connect(database_without_app_schema, autocommit=True) as conn:
+        conn.execute("drop schema app cascade")
     with pytest.raises(DbtBuildError) as failure:
         build_warehouse(database_without_app_schema, progress=None)
     message = str(failure.value)
     assert "\n" not in message
     assert message.startswith("dbt build failed: model stg_app__"), message
     assert "does not exist" in message
+
+
+def test_build_of_a_database_never_initialized_says_to_run_init(database_without_app_schema: str) -> None:
+    """dbt logs in as pulse_transform, which may not create schemas: one line saying what to run."""
+    with pytest.raises(DbtBuildError) as failure:
+        build_warehouse(database_without_app_schema, progress=None)
+    message = str(failure.value)
+    assert "\n" not in message
+    assert "permission denied for database" in message and "run `pulse db init`" in message, message
 
 
 def test_dbt_unit_tests_pass(built: str) -> None:
@@ -260,13 +273,19 @@ def test_build_vars_and_env_are_the_seam() -> None:
         build_vars(date(2025, 3, 9), date(2025, 3, 9))
     with pytest.raises(ValueError, match="offset"):
         build_vars(as_of=datetime(2025, 3, 9, 12))
-    assert dbt_env("postgresql://alice:s3cret@db.example:6543/pulse") == {
+    # dbt logs in as the transformation role: a URL of that role as it is, any other login derived from it.
+    assert dbt_env("postgresql://pulse_transform:s3cret@db.example:6543/pulse") == {
         "PULSE_DB_HOST": "db.example",
         "PULSE_DB_PORT": "6543",
-        "PULSE_DB_USER": "alice",
+        "PULSE_DB_USER": "pulse_transform",
         "PULSE_DB_PASSWORD": "s3cret",
         "PULSE_DB_NAME": "pulse",
+        "PGOPTIONS": "-c lock_timeout=1000",
     }
+    derived = dbt_env("postgresql://alice:s3cret@db.example:6543/pulse")
+    assert derived["PULSE_DB_HOST"] == "db.example"
+    # its own login and password (embedded default), or SET ROLE where DATABASE_URL has no role password
+    assert derived["PULSE_DB_USER"] == "pulse_transform" or "-c role=pulse_transform" in derived["PGOPTIONS"]
 
 
 def test_staging_views_are_replaced_one_at_a_time() -> None:
