@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
@@ -58,7 +58,7 @@ def mart_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
                 if name not in LEFT_OUT
             ]
             texts = ", ".join(f"{name}::text" for name in columns)
-            query = f"select {texts} from analytics.{mart} order by {key}"  # noqa: S608 - our names
+            query = f"select {texts} from analytics.{mart} order by {key}"
             found[mart] = conn.execute(query).fetchall()
     return found
 
@@ -88,8 +88,10 @@ def assert_marts_equal_a_fresh_full_build(url: str, make_pulse_db: Callable[[], 
         extra = sorted(set(got[mart]) - set(want[mart]), key=str)
         missing = sorted(set(want[mart]) - set(got[mart]), key=str)
         if extra or missing:
-            problems.append(f"{mart}: {len(extra)} rows not in the fresh build, e.g. {extra[:2]};"
-                            f" {len(missing)} missing, e.g. {missing[:2]}")
+            problems.append(
+                f"{mart}: {len(extra)} rows not in the fresh build, e.g. {extra[:2]};"
+                f" {len(missing)} missing, e.g. {missing[:2]}"
+            )
     assert not problems, "\n".join(problems)
 
 
@@ -136,10 +138,13 @@ def test_truncate_and_reload_of_each_app_table_with_older_updated_at(
     """Each of tasks, calendar days and goals reloaded with changed rows a year old; then all five replaced."""
     with psycopg.connect(warehouse) as conn:
         for table, changed in (
-            ("tasks", "scheduled_slots = (select coalesce(jsonb_agg(jsonb_build_object("
-             "'start', slot ->> 'end', 'end', slot ->> 'start')), '[]') from jsonb_array_elements("
-             "case when jsonb_typeof(scheduled_slots) = 'array' then scheduled_slots else '[]' end) as slot)"
-             " where status <> 'completed'"),
+            (
+                "tasks",
+                "scheduled_slots = (select coalesce(jsonb_agg(jsonb_build_object("
+                "'start', slot ->> 'end', 'end', slot ->> 'start')), '[]') from jsonb_array_elements("
+                "case when jsonb_typeof(scheduled_slots) = 'array' then scheduled_slots else '[]' end) as slot)"
+                " where status <> 'completed'",
+            ),
             ("user_calendar_days", "date = date + 1"),
             ("goals", "target_value = least(target_value + 7, 100), time_period = 'weekly'"),
         ):
@@ -173,8 +178,10 @@ def test_a_hard_delete(warehouse: str, make_pulse_db: Callable[[], str]) -> None
             "delete from app.tasks where task_id in (select task_id from app.tasks where jsonb_array_length("
             "case when jsonb_typeof(scheduled_slots) = 'array' then scheduled_slots else '[]' end) > 0 limit 5)"
         )
-        conn.execute("delete from app.user_calendar_days where (user_id, date) in"
-                     " (select user_id, date from app.user_calendar_days limit 5)")
+        conn.execute(
+            "delete from app.user_calendar_days where (user_id, date) in"
+            " (select user_id, date from app.user_calendar_days limit 5)"
+        )
         conn.execute("delete from app.goals where goal_id in (select goal_id from app.goals limit 2)")
         conn.commit()
     ranged_build(warehouse)

@@ -53,16 +53,18 @@ pieces as (
         spans.slot_index,
         spans.category_id,
         spans.task_updated_at,
-        days.local_date,
-        greatest(spans.start_at, {{ local_day_start('days.local_date', 'spans.metric_timezone') }}) as piece_start,
-        least(spans.end_at, {{ local_day_end('days.local_date', 'spans.metric_timezone') }}) as piece_end
+        piece_days.local_date,
+        greatest(
+            spans.start_at, {{ local_day_start('piece_days.local_date', 'spans.metric_timezone') }}
+        ) as piece_start,
+        least(spans.end_at, {{ local_day_end('piece_days.local_date', 'spans.metric_timezone') }}) as piece_end
     from spans
     cross join lateral (
         select greatest(spans.first_date, {{ range_start_date() }}) + day_offset as local_date
         from generate_series(
             0, least(spans.last_date, {{ range_end_date() }} - 1) - greatest(spans.first_date, {{ range_start_date() }})
-        ) as offsets (day_offset)
-    ) as days
+        ) as day_offsets (day_offset)
+    ) as piece_days
 )
 
 select

@@ -20,18 +20,18 @@ with users as (
 
 completions as (
     select
-        tasks.user_id,
-        tasks.task_id,
-        tasks.category_id,
-        tasks.updated_at as task_updated_at,
-        tasks.is_completed,
+        source_tasks.user_id,
+        source_tasks.task_id,
+        source_tasks.category_id,
+        source_tasks.updated_at as task_updated_at,
+        source_tasks.is_completed,
         'completed' as event,
-        tasks.completed_at as moment
-    from {{ ref('stg_app__tasks') }} as tasks
+        source_tasks.completed_at as moment
+    from {{ ref('stg_app__tasks') }} as source_tasks
     where
-        tasks.is_completed
-        and tasks.completed_at >= {{ range_instant_lower() }}
-        and tasks.completed_at < {{ range_instant_upper() }}
+        source_tasks.is_completed
+        and source_tasks.completed_at >= {{ range_instant_lower() }}
+        and source_tasks.completed_at < {{ range_instant_upper() }}
 ),
 
 dues as (

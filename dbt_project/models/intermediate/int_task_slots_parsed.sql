@@ -12,8 +12,29 @@
     unparseable_start, unparseable_end, missing_offset, end_not_after_start (after truncation).
 -#}
 
-{%- set with_offset = "'^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]+)?)?(?:Z|[+-](?:0[0-9]|1[0-5])(?::?[0-5][0-9])?)$'" -%}
-{%- set without_offset = "'^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]+)?)?$'" -%}
+{%- set date_time = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]+)?)?" -%}
+{%- set with_offset = "'" ~ date_time ~ "(?:Z|[+-](?:0[0-9]|1[0-5])(?::?[0-5][0-9])?)$'" -%}
+{%- set without_offset = "'" ~ date_time ~ "$'" -%}
+{#- a text of either shape (as @) names a real date and clock time: fixed positions, pure arithmetic, never an error -#}
+{%- set is_real_date_time -%}
+    substr(@, 1, 4)::integer >= 1
+    and substr(@, 6, 2)::integer between 1 and 12
+    and substr(@, 9, 2)::integer between 1 and case
+        when substr(@, 6, 2) in ('04', '06', '09', '11') then 30
+        when substr(@, 6, 2) <> '02' then 31
+        when
+            substr(@, 1, 4)::integer % 4 = 0
+            and (substr(@, 1, 4)::integer % 100 <> 0 or substr(@, 1, 4)::integer % 400 = 0)
+            then 29
+        else 28
+    end
+    and substr(@, 12, 2)::integer <= 23
+    and substr(@, 15, 2)::integer <= 59
+    and (substr(@, 17, 1) <> ':' or substr(@, 18, 2)::integer <= 59)
+{%- endset -%}
+{#- truncated to the minute: the seconds and fraction are cut from the text before the cast (casting first
+    would round 10:00:59.9999999 up); offsets are whole minutes, so this truncates the instant itself -#}
+{%- set instant_to_minute = "(substr(@, 1, 16) || ltrim(substr(@, 17), ':.0123456789'))::timestamptz" %}
 
 with tasks as (
     select
@@ -56,25 +77,24 @@ select
     elements.scheduled_slots,
     elements.slot_index,
     elements.slot,
-    case when checked.end_ts > checked.start_ts then checked.start_ts end as start_at,
-    case when checked.end_ts > checked.start_ts then checked.end_ts end as end_at,
-    coalesce(checked.parse_reason, case when checked.end_ts <= checked.start_ts then 'end_not_after_start' end)
-        as invalid_reason
+    case when slot_checks.end_ts > slot_checks.start_ts then slot_checks.start_ts end as start_at,
+    case when slot_checks.end_ts > slot_checks.start_ts then slot_checks.end_ts end as end_at,
+    coalesce(
+        slot_checks.parse_reason, case when slot_checks.end_ts <= slot_checks.start_ts then 'end_not_after_start' end
+    ) as invalid_reason
 -- One slot at a time; each stage is an `offset 0` subquery, so every expression is computed once per slot
 -- (PostgreSQL would otherwise copy it into each later reference) and the filters of a reader still reach
 -- the scan of app.tasks.
 from elements
-cross join lateral (
+cross join lateral (  -- noqa: ST05
     select
         reasoned.parse_reason,
-        -- truncated to the minute by cutting the seconds and fraction from the text before the cast (an
-        -- offset is whole minutes, so this truncates the instant itself)
-        {%- for field in ['start', 'end'] %}
         case
-            when reasoned.parse_reason is null
-                then (substr(reasoned.{{ field }}_text, 1, 16) || ltrim(substr(reasoned.{{ field }}_text, 17), ':.0123456789'))::timestamptz
-        end as {{ field }}_ts{{ ',' if not loop.last }}
-        {%- endfor %}
+            when reasoned.parse_reason is null then {{ instant_to_minute | replace('@', 'reasoned.start_text') }}
+        end as start_ts,
+        case
+            when reasoned.parse_reason is null then {{ instant_to_minute | replace('@', 'reasoned.end_text') }}
+        end as end_ts
     from (
         select
             shaped.start_text,
@@ -84,51 +104,44 @@ cross join lateral (
                 when shaped.slot_type <> 'object' then 'not_an_object'
                 when shaped.start_text is null then 'missing_start'
                 when shaped.end_text is null then 'missing_end'
-                {%- for field in ['start', 'end'] %}
-                {%- set t = 'shaped.' ~ field ~ '_text' %}
-                when shaped.{{ field }}_shape is null then 'unparseable_{{ field }}'
-                -- a real date and clock time: fixed positions, pure arithmetic, never an error
-                when not (
-                    substr({{ t }}, 1, 4)::integer >= 1
-                    and substr({{ t }}, 6, 2)::integer between 1 and 12
-                    and substr({{ t }}, 9, 2)::integer between 1 and case
-                        when substr({{ t }}, 6, 2) in ('04', '06', '09', '11') then 30
-                        when substr({{ t }}, 6, 2) <> '02' then 31
-                        when substr({{ t }}, 1, 4)::integer % 4 = 0
-                            and (substr({{ t }}, 1, 4)::integer % 100 <> 0 or substr({{ t }}, 1, 4)::integer % 400 = 0)
-                            then 29
-                        else 28
-                    end
-                    and substr({{ t }}, 12, 2)::integer <= 23
-                    and substr({{ t }}, 15, 2)::integer <= 59
-                    and (substr({{ t }}, 17, 1) <> ':' or substr({{ t }}, 18, 2)::integer <= 59)
-                ) then 'unparseable_{{ field }}'
-                {%- endfor %}
+                when shaped.start_shape is null or not shaped.start_is_real then 'unparseable_start'
+                when shaped.end_shape is null or not shaped.end_is_real then 'unparseable_end'
                 when shaped.start_shape = 'no_offset' or shaped.end_shape = 'no_offset' then 'missing_offset'
             end as parse_reason
         from (
             select
-                texts.slot_type,
-                texts.start_text,
-                texts.end_text,
-                {%- for field in ['start', 'end'] %}
+                typed.*,
                 case
-                    when texts.{{ field }}_text ~ {{ with_offset }} then 'offset'
-                    when texts.{{ field }}_text ~ {{ without_offset }} then 'no_offset'
-                end as {{ field }}_shape{{ ',' if not loop.last }}
-                {%- endfor %}
+                    when typed.start_shape is not null then {{ is_real_date_time | replace('@', 'typed.start_text') }}
+                end as start_is_real,
+                case
+                    when typed.end_shape is not null then {{ is_real_date_time | replace('@', 'typed.end_text') }}
+                end as end_is_real
             from (
-                -- a field's text: a JSON string's text, another value's JSON text (which no instant matches),
-                -- or null when the field is missing or null or the slot is not an object
                 select
-                    jsonb_typeof(elements.slot) as slot_type,
-                    elements.slot ->> 'start' as start_text,
-                    elements.slot ->> 'end' as end_text
+                    texts.*,
+                    case
+                        when texts.start_text ~ {{ with_offset }} then 'offset'
+                        when texts.start_text ~ {{ without_offset }} then 'no_offset'
+                    end as start_shape,
+                    case
+                        when texts.end_text ~ {{ with_offset }} then 'offset'
+                        when texts.end_text ~ {{ without_offset }} then 'no_offset'
+                    end as end_shape
+                from (
+                    -- a field's text: a JSON string's text, another value's JSON text (which no instant
+                    -- matches), or null when the field is missing or null or the slot is not an object
+                    select
+                        jsonb_typeof(elements.slot) as slot_type,
+                        elements.slot ->> 'start' as start_text,
+                        elements.slot ->> 'end' as end_text
+                    limit all offset 0
+                ) as texts
                 limit all offset 0
-            ) as texts
+            ) as typed
             limit all offset 0
         ) as shaped
         limit all offset 0
     ) as reasoned
     limit all offset 0
-) as checked
+) as slot_checks

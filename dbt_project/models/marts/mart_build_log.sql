@@ -20,14 +20,18 @@ select
     {{ range_end_date() }} as end_date,
     '{{ run_started_at.isoformat() }}'::timestamptz as built_at,
     '{{ invocation_id }}'::text as invocation_id,
-    {%- for mart, column in [
-        ('analytics_daily_metrics', 'daily_rows'),
-        ('daily_category_metrics', 'category_rows'),
-        ('fct_task_dates', 'task_date_rows'),
-    ] %}
     (
         select count(*)
-        from {{ ref(mart) }}
+        from {{ ref('analytics_daily_metrics') }}
         where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
-    ) as {{ column }}{{ ',' if not loop.last }}
-    {%- endfor %}
+    ) as daily_rows,
+    (
+        select count(*)
+        from {{ ref('daily_category_metrics') }}
+        where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
+    ) as category_rows,
+    (
+        select count(*)
+        from {{ ref('fct_task_dates') }}
+        where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
+    ) as task_date_rows

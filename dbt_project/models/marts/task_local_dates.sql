@@ -52,19 +52,20 @@ due_dates as (
     select
         valid_slots.user_id,
         valid_slots.task_id,
-        {{ local_date_of("(max(valid_slots.end_at) - interval '1 microsecond')", 'valid_slots.metric_timezone') }} as date
+        {{ local_date_of("(max(valid_slots.end_at) - interval '1 microsecond')", 'valid_slots.metric_timezone') }}
+            as date
     from valid_slots
     group by valid_slots.user_id, valid_slots.task_id, valid_slots.metric_timezone
 ),
 
 completion_dates as (
     select
-        tasks.user_id,
-        tasks.task_id,
-        {{ local_date_of('tasks.completed_at', 'users.metric_timezone') }} as date
-    from {{ ref('stg_app__tasks') }} as tasks
-    inner join users on tasks.user_id = users.user_id
-    where tasks.is_completed
+        source_tasks.user_id,
+        source_tasks.task_id,
+        {{ local_date_of('source_tasks.completed_at', 'users.metric_timezone') }} as date
+    from {{ ref('stg_app__tasks') }} as source_tasks
+    inner join users on source_tasks.user_id = users.user_id
+    where source_tasks.is_completed
 )
 
 select
