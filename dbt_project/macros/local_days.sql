@@ -67,11 +67,6 @@
     )
 {%- endmacro %}
 
-{#- End instant (exclusive) of local date `local_date` in zone `tz`: the next local midnight. -#}
-{% macro local_day_end(local_date, tz) -%}
-    ((({{ local_date }}) + 1)::timestamp at time zone {{ tz }})
-{%- endmacro %}
-
 {#- Whole minutes in a tstzmultirange (0 for null or empty). -#}
 {% macro multirange_minutes(multirange) -%}
     coalesce((

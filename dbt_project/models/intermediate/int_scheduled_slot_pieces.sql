@@ -57,7 +57,7 @@ pieces as (
         greatest(
             spans.start_at, {{ local_day_start('piece_days.local_date', 'spans.metric_timezone') }}
         ) as piece_start,
-        least(spans.end_at, {{ local_day_end('piece_days.local_date', 'spans.metric_timezone') }}) as piece_end
+        least(spans.end_at, {{ local_day_start('piece_days.local_date + 1', 'spans.metric_timezone') }}) as piece_end
     from spans
     cross join lateral (
         select greatest(spans.first_date, {{ range_start_date() }}) + day_offset as local_date

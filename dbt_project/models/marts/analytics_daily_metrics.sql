@@ -13,7 +13,14 @@
 }}
 
 {#-
-    Per user and local date: rebuilt for [start_date, end_date) by replace_date_range (the range's rows become exactly the fresh ones).
+    Per user and local date of the built range [start_date, end_date) (SPEC section 2), replaced by every
+    build (strategy replace_date_range):
+    - total_scheduled_minutes: the sum of the day's pieces (int_scheduled_slot_pieces: counted tasks'
+      valid slots cut by local day), overlapping slots each counting;
+    - focus_minutes: the length of (union of the day's pieces) * (union of the day's focus slots,
+      int_focus_by_local_day), never more than focus_available_minutes, the latter's length;
+    - completed, due and due-completed counts from int_task_day_events;
+    - category_minutes: the per-category sums (null category = 'uncategorized'), adding up to the total.
 -#}
 
 with users as (
