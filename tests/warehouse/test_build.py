@@ -287,3 +287,22 @@ def test_a_full_build_replaces_views_in_place(built: str) -> None:
     with psycopg.connect(built) as conn:
         after = dict(conn.execute(query).fetchall())
     assert after == before
+
+
+def test_a_view_whose_columns_changed_is_recreated(built: str) -> None:
+    """A view with columns PostgreSQL cannot replace in place (one removed) is dropped and created again."""
+    with psycopg.connect(built) as conn:
+        conn.execute("drop view analytics.invalid_slots")
+        conn.execute("create view analytics.invalid_slots as select null::uuid as user_id, now() as parsed_at")
+        conn.commit()
+    build_warehouse(built, as_of=datetime.fromisoformat(AS_OF), progress=None)
+    with psycopg.connect(built) as conn:
+        columns = [
+            name
+            for (name,) in conn.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'analytics' and table_name = 'invalid_slots' order by ordinal_position"
+            )
+        ]
+    assert columns == ["user_id", "source", "task_id", "date", "slot_index", "slot", "reason"]
+
