@@ -305,4 +305,3 @@ def test_a_view_whose_columns_changed_is_recreated(built: str) -> None:
             )
         ]
     assert columns == ["user_id", "source", "task_id", "date", "slot_index", "slot", "reason"]
-
