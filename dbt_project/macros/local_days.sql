@@ -30,9 +30,9 @@
 {%- endmacro %}
 
 {#-
-    True for a task whose slots can touch a local date of the built range: its slot_date_span (pulse db init's
-    app.slot_date_span of scheduled_slots: the span of the slots' 'YYYY-MM-DD' prefixes, a GiST-indexed
-    expression) overlaps the range widened by 3 days (a local date is at most 2 days from a slot text's
+    True for a task whose slots can touch a local date of the built range: pulse db init's
+    app.task_slot_dates of scheduled_slots (per slot, the dates between its two 'YYYY-MM-DD' prefixes, a
+    GiST-indexed expression) overlaps the range widened by 3 days (a local date is at most 2 days from a slot text's
     own date). Written as the indexed expression so that a ranged build reads its tasks through the index;
     `true` for the default range (all history), where a scan is the right plan anyway.
 -#}
@@ -40,7 +40,7 @@
     {%- if var('start_date') == '1900-01-01' and var('end_date') == '9999-01-01' -%}
         true
     {%- else -%}
-        app.slot_date_span({{ scheduled_slots }}) && daterange({{ range_start_date() }} - 3, {{ range_end_date() }} + 3)
+        app.task_slot_dates({{ scheduled_slots }}) && daterange({{ range_start_date() }} - 3, {{ range_end_date() }} + 3)
     {%- endif -%}
 {%- endmacro %}
 

@@ -75,30 +75,35 @@ create index if not exists goals_updated_at_idx on app.goals (updated_at);
 create index if not exists users_updated_at_idx on app.users (updated_at);
 create index if not exists categories_updated_at_idx on app.categories (updated_at);
 
--- How a ranged warehouse build finds the tasks of its dates without scanning history: the local
--- dates a task's slots can touch. Every instant the slot grammar accepts (dbt model int_task_slots_parsed)
--- starts with its 'YYYY-MM-DD' date at its own offset, and a local date differs from that by at most two
--- days (offsets stay within +-16 h), so this span of the slots' date prefixes, widened by the build,
--- holds every local date of every valid slot. Pure text and integer arithmetic on the prefixes (never a
--- cast that could fail), hence IMMUTABLE and indexable; null when no element has two date prefixes.
--- A loose superset filter, not a second grammar: which slots are valid is decided by the dbt model.
-create or replace function app.slot_date_span(slots jsonb) returns daterange
+-- How a ranged warehouse build finds the tasks of its dates without scanning history: the dates a task's
+-- slots can touch. Every instant the slot grammar accepts (dbt model int_task_slots_parsed) starts with
+-- its 'YYYY-MM-DD' date at its own offset, and a local date differs from that by at most two days
+-- (offsets stay within +-16 h), so the union over the slots of [first, last] of their two date prefixes,
+-- widened by the build, holds every local date of every valid slot (a union of one range per slot, so
+-- one stray date in a task does not make it span years). Pure text and integer arithmetic on the
+-- prefixes (never a cast that could fail), hence IMMUTABLE and indexable; null when no slot has two date
+-- prefixes. A loose superset filter, not a second grammar: which slots are valid is decided in dbt.
+create or replace function app.task_slot_dates(slots jsonb) returns datemultirange
 language sql immutable parallel safe as $$
-    select daterange(min(prefix_date), max(prefix_date) + 1, '[)')
+    select range_agg(daterange(least(start_date, end_date), greatest(start_date, end_date), '[]'))
     from (
-        select make_date(substr(prefix, 1, 4)::integer, substr(prefix, 6, 2)::integer, 1)
-            + (substr(prefix, 9, 2)::integer - 1) as prefix_date
-        from jsonb_array_elements(case when jsonb_typeof(slots) = 'array' then slots else '[]'::jsonb end) as slot,
-            lateral (values (slot ->> 'start'), (slot ->> 'end')) as texts (prefix)
+        select
+            make_date(substr(slot ->> 'start', 1, 4)::integer, substr(slot ->> 'start', 6, 2)::integer, 1)
+                + (substr(slot ->> 'start', 9, 2)::integer - 1) as start_date,
+            make_date(substr(slot ->> 'end', 1, 4)::integer, substr(slot ->> 'end', 6, 2)::integer, 1)
+                + (substr(slot ->> 'end', 9, 2)::integer - 1) as end_date
+        from jsonb_array_elements(case when jsonb_typeof(slots) = 'array' then slots else '[]'::jsonb end) as slot
         where
             jsonb_typeof(slot) = 'object'
-            and prefix ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])'
-            and substr(prefix, 1, 4) <> '0000'
-    ) as prefixes
+            and slot ->> 'start' ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])'
+            and slot ->> 'end' ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])'
+            and substr(slot ->> 'start', 1, 4) <> '0000'
+            and substr(slot ->> 'end', 1, 4) <> '0000'
+    ) as slot_dates
 $$;
 
 -- What the warehouse, the change sensor and the API read by.
-create index if not exists tasks_slot_date_span_idx on app.tasks using gist (app.slot_date_span(scheduled_slots));
+create index if not exists tasks_slot_dates_idx on app.tasks using gist (app.task_slot_dates(scheduled_slots));
 create index if not exists tasks_completed_at_idx on app.tasks (completed_at);
 
 -- Read-only role for analysts: everything in `analytics`, nothing in `app`.

@@ -1,7 +1,7 @@
 {#-
     Every element of every task's scheduled_slots (deleted and cancelled tasks included), checked by the
     slot rules of SPEC section 1 and parsed into instants truncated to the minute: the one copy of those
-    rules. A view over the source: a reader's filter on a task column (task_id, or slot_date_span through
+    rules. A view over the source: a reader's filter on a task column (task_id, or its slot dates through
     the macro slots_may_touch_range) reaches the scan of app.tasks and its indexes, so a ranged build
     parses only the tasks of its dates. Texts are checked BEFORE any cast: a bad cast raises in
     PostgreSQL, and one bad slot must never stop a run.
