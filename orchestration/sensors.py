@@ -114,6 +114,8 @@ union
 select date from analytics.fct_task_dates where task_id = any(%(ids)s)
 """
 
+USER_TODAY_SQL = "select local_today from analytics.user_local_today where user_id = any(%(ids)s)"
+
 USER_HISTORY_SQL = """
 select user_id, min(date), max(date) from (
     select user_id, date from analytics.task_local_dates where user_id = any(%(ids)s)
@@ -197,6 +199,9 @@ def dates_touched(conn: psycopg.Connection[Any], changes: Sequence[SourceChange]
     task_ids = sorted({change.task_id for change in changes if change.task_id})
     if task_ids:
         dates |= {row[0] for row in conn.execute(TASK_DATES_SQL, {"ids": task_ids})}
+    goal_user_ids = sorted({change.user_id for change in changes if change.position.source == "goals"})
+    if goal_user_ids:  # goal snapshots follow any daily run (a changed goal is recomputed whole): the user's today
+        dates |= {row[0] for row in conn.execute(USER_TODAY_SQL, {"ids": goal_user_ids})}
     user_ids = sorted({change.user_id for change in changes if change.position.source == "users"})
     if user_ids:
         for _user, first, last in conn.execute(USER_HISTORY_SQL, {"ids": user_ids}):

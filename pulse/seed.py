@@ -280,7 +280,9 @@ class _UserGenerator:
         self.cal = _Calendar(plan)
         self.start_day = plan.start.toordinal() - EPOCH_ORDINAL
         self.reference_day = plan.reference_day.toordinal() - EPOCH_ORDINAL
-        self.cap_minute = (self.reference_day + 1) * 1440 - 1
+        # No timestamp lies beyond the reference day, nor after the moment the seed runs: an updated_at
+        # in the future would make the change sensor launch runs on its own as the clock passes it.
+        self.cap_minute = min((self.reference_day + 1) * 1440 - 1, int(time.time() // 60) - 1)
         self.year = plan.start.year
         self.out: dict[str, list[str]] = {table: [] for table in TABLES}
 
@@ -307,7 +309,8 @@ class _UserGenerator:
             zone = TIMEZONES[(index - 1) % len(TIMEZONES)] if index <= len(TIMEZONES) else rng.choice(TIMEZONES)
         user_created = (self.start_day - 30 - int(r() * 400)) * 1440 + int(r() * 1440)
         self.out["users"].append(
-            f"{user_id}\t{email}\t{zone}\t{cal.timestamp(user_created)}\t{cal.timestamp(user_created + 5)}\n"
+            f"{user_id}\t{email}\t{zone}\t{cal.timestamp(user_created)}\t"
+            f"{cal.timestamp(min(user_created + 5, self.cap_minute))}\n"
         )
 
         # Categories.
@@ -323,7 +326,7 @@ class _UserGenerator:
             categories.append(category_id)
             lines.append(
                 f"{category_id}\t{user_id}\t{name}\t{color}\t{cal.timestamp(created)}\t"
-                f"{cal.timestamp(created + int(r() * 3000))}\n"
+                f"{cal.timestamp(min(created + int(r() * 3000), self.cap_minute))}\n"
             )
 
         # Showcase: the first users each carry one invalid slot of a kind in turn, so every kind shows up.

@@ -26,7 +26,7 @@ import pytest
 from psycopg import sql
 
 from pulse.database import with_database
-from pulse.seed import DEMO_EMAIL, DEMO_USER_ID, TABLES, SeedPlan, seed_database
+from pulse.seed import DEMO_EMAIL, DEMO_USER_ID, TABLES, SeedPlan, default_start, seed_database
 
 PLAN = SeedPlan(users=40, days=14, start=date(2026, 3, 2), seed=42)
 PRIMARY_KEYS = {
@@ -418,3 +418,18 @@ def test_seed_command_refuses_without_init_and_into_filled_tables(
 
     bad = run_pulse(url, "seed", "--users", "0", "--days", "2")
     assert bad.returncode == 2 and "--users" in bad.stderr
+
+
+def test_seed_writes_no_updated_at_after_it_runs(make_pulse_db: Callable[[], str]) -> None:
+    """Data reaching tomorrow (the default dates) carries no updated_at later than the seed's start.
+
+    A later one would look to the change sensor like a change arriving as the clock passes it.
+    """
+    url = make_pulse_db()
+    began = datetime.now(UTC)
+    seed_database(url, SeedPlan(users=8, days=3, start=default_start(3)))
+    with psycopg.connect(url) as conn:
+        latest = conn.execute(
+            " union all ".join(f"select max(updated_at) from app.{table}" for table in PRIMARY_KEYS)
+        ).fetchall()
+    assert all(value is not None and value <= began for (value,) in latest), (began, latest)

@@ -29,27 +29,19 @@
     (({{ range_end_date() }} + 1)::timestamp at time zone 'UTC')
 {%- endmacro %}
 
-{#- Slots at most this long are found by their start through a btree index; longer ones by their end. -#}
-{% macro short_slot_limit() -%}
-    interval '2 days'
-{%- endmacro %}
-
 {#-
-    The valid parsed slots (`alias` a row of int_task_slots_parsed) overlapping the instants of every local
-    window of the built range in any time zone. Written for two btree indexes instead of one GiST index
-    (which cost a full build several seconds): a slot overlapping the range either starts at most
-    short_slot_limit() before it (index on start_at) or is longer than that (partial index on end_at of
-    the few long slots); PostgreSQL ORs the two index scans. The default range (all history) reads every
-    slot by a scan.
+    True for a task whose slots can touch a local date of the built range: pulse db init's
+    app.task_slot_dates of scheduled_slots (per slot, the dates between its two 'YYYY-MM-DD' prefixes, a
+    GiST-indexed expression) overlaps the range widened by 3 days (a local date is at most 2 days from a slot text's
+    own date). Written as the indexed expression so that a ranged build reads its tasks through the index;
+    `true` for the default range (all history), where a scan is the right plan anyway.
 -#}
-{% macro valid_slot_overlaps_range(alias) -%}
-    {{ alias }}.invalid_reason is null
-    and {{ alias }}.start_at < {{ range_instant_upper() }}
-    and {{ alias }}.end_at > {{ range_instant_lower() }}
-    and (
-        {{ alias }}.start_at >= {{ range_instant_lower() }} - {{ short_slot_limit() }}
-        or {{ alias }}.end_at - {{ alias }}.start_at > {{ short_slot_limit() }}
-    )
+{% macro slots_may_touch_range(scheduled_slots) -%}
+    {%- if var('start_date') == '1900-01-01' and var('end_date') == '9999-01-01' -%}
+        true
+    {%- else -%}
+        app.task_slot_dates({{ scheduled_slots }}) && daterange({{ range_start_date() }} - 3, {{ range_end_date() }} + 3)
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Start instant of local date `local_date` in zone `tz`. -#}
@@ -73,11 +65,6 @@
             else 0
         end
     )
-{%- endmacro %}
-
-{#- End instant (exclusive) of local date `local_date` in zone `tz`: the next local midnight. -#}
-{% macro local_day_end(local_date, tz) -%}
-    ((({{ local_date }}) + 1)::timestamp at time zone {{ tz }})
 {%- endmacro %}
 
 {#- Whole minutes in a tstzmultirange (0 for null or empty). -#}

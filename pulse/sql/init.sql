@@ -63,7 +63,7 @@ create table if not exists app.goals (
         check (target_type <> 'percentage' or target_value <= 100)
 );
 
--- What the warehouse, the change sensor and the API read by.
+-- What the change sensor and the API read by.
 create index if not exists tasks_user_id_idx on app.tasks (user_id);
 create index if not exists tasks_updated_at_idx on app.tasks (updated_at);
 create index if not exists tasks_category_id_idx on app.tasks (category_id);
@@ -75,46 +75,36 @@ create index if not exists goals_updated_at_idx on app.goals (updated_at);
 create index if not exists users_updated_at_idx on app.users (updated_at);
 create index if not exists categories_updated_at_idx on app.categories (updated_at);
 
--- Tombstones of hard deletes, written by statement-level triggers on the two tables the warehouse
--- parses incrementally: a ranged build removes the parsed rows of exactly the keys deleted since its last
--- parse (macro delete_reparsed_rows) instead of checking every parsed row of its range against the source,
--- a check whose index probes grow with history. A TRUNCATE leaves one row with a null key. Where these
--- tables come from other DDL (no triggers), builds fall back to that check. Old rows can be deleted at any
--- time once every build has run past them (the warehouse reads the last parse_lookback, default 1 hour).
-create table if not exists app.source_deletes (
-    table_name text not null,
-    key jsonb,
-    deleted_at timestamptz not null default now()
-);
-create index if not exists source_deletes_table_name_deleted_at_idx on app.source_deletes (table_name, deleted_at);
-
-create or replace function app.record_source_deletes() returns trigger
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
-begin
-    if tg_op = 'TRUNCATE' then
-        insert into app.source_deletes (table_name, key) values (tg_table_name, null);
-    else
-        -- the trigger's arguments name the key columns
-        insert into app.source_deletes (table_name, key)
-        select tg_table_name, (select jsonb_object_agg(name, to_jsonb(gone) -> name) from unnest(tg_argv) as name)
-        from gone;
-    end if;
-    return null;
-end
+-- How a ranged warehouse build finds the tasks of its dates without scanning history: the dates a task's
+-- slots can touch. Every instant the slot grammar accepts (dbt model int_task_slots_parsed) starts with
+-- its 'YYYY-MM-DD' date at its own offset, and a local date differs from that by at most two days
+-- (offsets stay within +-16 h), so the union over the slots of [first, last] of their two date prefixes,
+-- widened by the build, holds every local date of every valid slot (a union of one range per slot, so
+-- one stray date in a task does not make it span years). Pure text and integer arithmetic on the
+-- prefixes (never a cast that could fail), hence IMMUTABLE and indexable; null when no slot has two date
+-- prefixes. A loose superset filter, not a second grammar: which slots are valid is decided in dbt.
+create or replace function app.task_slot_dates(slots jsonb) returns datemultirange
+language sql immutable parallel safe as $$
+    select range_agg(daterange(least(start_date, end_date), greatest(start_date, end_date), '[]'))
+    from (
+        select
+            make_date(substr(slot ->> 'start', 1, 4)::integer, substr(slot ->> 'start', 6, 2)::integer, 1)
+                + (substr(slot ->> 'start', 9, 2)::integer - 1) as start_date,
+            make_date(substr(slot ->> 'end', 1, 4)::integer, substr(slot ->> 'end', 6, 2)::integer, 1)
+                + (substr(slot ->> 'end', 9, 2)::integer - 1) as end_date
+        from jsonb_array_elements(case when jsonb_typeof(slots) = 'array' then slots else '[]'::jsonb end) as slot
+        where
+            jsonb_typeof(slot) = 'object'
+            and slot ->> 'start' ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])'
+            and slot ->> 'end' ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])'
+            and substr(slot ->> 'start', 1, 4) <> '0000'
+            and substr(slot ->> 'end', 1, 4) <> '0000'
+    ) as slot_dates
 $$;
 
-create or replace trigger tasks_record_deletes
-    after delete on app.tasks referencing old table as gone
-    for each statement execute function app.record_source_deletes('task_id');
-create or replace trigger tasks_record_truncates
-    after truncate on app.tasks
-    for each statement execute function app.record_source_deletes();
-create or replace trigger user_calendar_days_record_deletes
-    after delete on app.user_calendar_days referencing old table as gone
-    for each statement execute function app.record_source_deletes('user_id', 'date');
-create or replace trigger user_calendar_days_record_truncates
-    after truncate on app.user_calendar_days
-    for each statement execute function app.record_source_deletes();
+-- What the warehouse, the change sensor and the API read by.
+create index if not exists tasks_slot_dates_idx on app.tasks using gist (app.task_slot_dates(scheduled_slots));
+create index if not exists tasks_completed_at_idx on app.tasks (completed_at);
 
 -- Roles of least privilege (pulse/roles.py says which service uses which; pulse/schema.py sets their
 -- passwords and the analyst's timeouts and connection limit). Roles are cluster-wide; a concurrent

@@ -131,7 +131,8 @@ def test_a_time_zone_change_rebuilds_that_users_history(warehouse: Warehouse, ti
     assert dates == history
 
 
-def test_a_goal_change_rebuilds_only_the_goal_snapshots(warehouse: Warehouse, tick: Any) -> None:
+def test_a_goal_change_rebuilds_the_users_today(warehouse: Warehouse, tick: Any) -> None:
+    """Goal snapshots are daily models: a run of any range recomputes a changed goal whole; the user's today."""
     cursor = cursor_now(warehouse.url)
     execute(
         warehouse.url,
@@ -140,14 +141,13 @@ def test_a_goal_change_rebuilds_only_the_goal_snapshots(warehouse: Warehouse, ti
         (USER_MOVER,),
     )
     result = tick(cursor)
-    assert isinstance(result, SensorResult)
-    assert ranged(result) == []
-    (request,) = result.run_requests or []
-    assert request.job_name == "unpartitioned_job"
-    assert sorted(key.to_user_string() for key in request.asset_selection or []) == [
-        "analytics/goal_progress_build_log",
-        "analytics/int_goal_period_progress",
-    ]  # the view goal_progress_snapshots reads them: nothing to rebuild
+    with psycopg.connect(warehouse.url) as conn:
+        today = conn.execute(
+            "select local_today from analytics.user_local_today where user_id = %s", (USER_MOVER,)
+        ).fetchone()[0]
+    (request,) = ranged(result)
+    assert (request.tags[START], request.tags[END]) == (today.isoformat(), today.isoformat())
+    assert isinstance(result, SensorResult) and len(result.run_requests or []) == 1
 
 
 def test_evaluating_twice_requests_nothing_twice(warehouse: Warehouse, tick: Any) -> None:

@@ -1,26 +1,13 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='date_range_diff',
-        unique_key=['user_id', 'date'],
-        on_schema_change='append_new_columns',
-        tags=['daily'],
-        pre_hook="{{ build_work_mem() }}",
-        indexes=[
-            {'columns': ['user_id', 'date'], 'unique': true},
-            {'columns': ['date']},
-        ],
-    )
-}}
+{{ config(materialized='table', tags=['daily']) }}
 
 {#-
     Per user and local date of the built range [start_date, end_date): the union of the day's valid focus
-    slots as instants (a tstzmultirange) and its length, computed once per build for both daily marts.
-    Local times become instants in the user's current zone as PostgreSQL's AT TIME ZONE resolves them
-    (a time in a spring-forward gap takes the offset before it, an ambiguous one the standard offset);
-    "24:00" is the next local midnight. A slot whose instants come out empty (it starts in the gap and
-    ends right after it) adds nothing. Rebuilt over the range like the marts
-    (tag daily, strategy date_range_diff).
+    slots as instants (a tstzmultirange) and its length, for both daily marts. Local times become instants
+    in the user's current zone as PostgreSQL's AT TIME ZONE resolves them (a time in a spring-forward gap
+    takes the offset before it, an ambiguous one the standard offset); "24:00" is the next local midnight.
+    A slot whose instants come out empty (it starts in the gap and ends right after it) adds nothing.
+    A scratch table of this build's range only (recreated by every build, read only by the build): the
+    calendar days of the range are found by the index on app.user_calendar_days(date).
 -#}
 
 with users as (
@@ -43,8 +30,6 @@ focus_instants as (
         focus.invalid_reason is null
         and focus.date >= {{ range_start_date() }}
         and focus.date < {{ range_end_date() }}
-    -- a fence: the filter focus_start < focus_end would otherwise compute both AT TIME ZONE twice
-    limit all offset 0
 ),
 
 unioned as (

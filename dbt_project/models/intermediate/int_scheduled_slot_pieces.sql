@@ -1,37 +1,71 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='date_range_diff',
-        unique_key=['task_id', 'date'],
-        on_schema_change='append_new_columns',
-        tags=['daily'],
-        pre_hook=[
-            "{{ drop_index_kind('valid_range', ref('int_task_slots_parsed')) }}",
-            "{{ create_index_once('valid_start', '(start_at) where invalid_reason is null',
-                ref('int_task_slots_parsed')) }}",
-            "{{ create_index_once('valid_long_end',
-                '(end_at) where invalid_reason is null and end_at - start_at > ' ~ short_slot_limit(),
-                ref('int_task_slots_parsed')) }}",
-            "{{ build_work_mem() }}",
-        ],
-        indexes=[
-            {'columns': ['date']},
-            {'columns': ['task_id']},
-        ],
-    )
-}}
+{{ config(materialized='table', tags=['daily'], pre_hook="{{ build_work_mem() }}") }}
 
 {#-
-    The valid slots of counted tasks cut into one piece per local day they overlap (user's current
-    zone), for the built range [start_date, end_date): computed once per build and read by the three
-    date-partitioned marts. Rebuilt over the range like them
-    (tag daily, strategy date_range_diff: only the rows that differ are written); unique per task, slot
-    and date.
-    Its pre-hooks create the two btree indexes on int_task_slots_parsed that its ranged reads use
-    (valid_slot_overlaps_range), when missing (after that table was built whole): off the path parse ->
-    task summary -> events -> marts. They replace the GiST index of earlier versions, which took a full
-    build several seconds to make (its leftover is dropped).
+    The valid slots of counted tasks cut into one piece per local day they overlap (user's current zone),
+    for the local dates of the built range [start_date, end_date). A local day D is the instant range
+    [(D 00:00) at time zone tz, (D+1 00:00) at time zone tz) (macros/local_days.sql), so DST days are 23
+    or 25 hours long. A scratch table of this build's range only (recreated by every build, read only by
+    the build): the tasks of the range are found through the index on their slots' date span
+    (slots_may_touch_range), never by scanning history.
 -#}
+
+with users as (
+    select
+        user_id,
+        metric_timezone
+    from {{ ref('stg_app__users') }}
+),
+
+slots as (
+    select
+        slots.task_id,
+        slots.slot_index,
+        slots.user_id,
+        slots.category_id,
+        slots.task_updated_at,
+        users.metric_timezone,
+        slots.start_at,
+        slots.end_at
+    from {{ ref('int_task_slots_parsed') }} as slots
+    inner join users on slots.user_id = users.user_id
+    where
+        {{ slots_may_touch_range('slots.scheduled_slots') }}
+        and slots.is_counted
+        and slots.invalid_reason is null
+        and slots.start_at < {{ range_instant_upper() }}
+        and slots.end_at > {{ range_instant_lower() }}
+),
+
+-- the local dates of the windows holding the slot's first and its last instant
+spans as (
+    select
+        slots.*,
+        {{ local_date_of('slots.start_at', 'slots.metric_timezone') }} as first_date,
+        {{ local_date_of("(slots.end_at - interval '1 microsecond')", 'slots.metric_timezone') }} as last_date
+    from slots
+),
+
+-- one piece per local date of the span inside the built range
+pieces as (
+    select
+        spans.user_id,
+        spans.task_id,
+        spans.slot_index,
+        spans.category_id,
+        spans.task_updated_at,
+        piece_days.local_date,
+        greatest(
+            spans.start_at, {{ local_day_start('piece_days.local_date', 'spans.metric_timezone') }}
+        ) as piece_start,
+        least(spans.end_at, {{ local_day_start('piece_days.local_date + 1', 'spans.metric_timezone') }}) as piece_end
+    from spans
+    cross join lateral (
+        select greatest(spans.first_date, {{ range_start_date() }}) + day_offset as local_date
+        from generate_series(
+            0, least(spans.last_date, {{ range_end_date() }} - 1) - greatest(spans.first_date, {{ range_start_date() }})
+        ) as day_offsets (day_offset)
+    ) as piece_days
+)
 
 select
     user_id,
@@ -39,8 +73,9 @@ select
     slot_index,
     category_id,
     task_updated_at,
-    date,
+    local_date as date,
     piece_start,
     piece_end,
-    minutes
-from {{ scheduled_slot_pieces_by_local_day() }} as pieces
+    round(extract(epoch from piece_end - piece_start) / 60)::integer as minutes
+from pieces
+where piece_start < piece_end

@@ -1,8 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='date_range_diff',
-        unique_key=['user_id', 'date'],
+        incremental_strategy='replace_date_range',
         on_schema_change='append_new_columns',
         tags=['daily'],
         pre_hook=["{{ build_work_mem() }}", "{{ sorted_aggregates() }}"],
@@ -14,8 +13,14 @@
 }}
 
 {#-
-    Per user and local date: rebuilt for [start_date, end_date) by date_range_diff (only the rows that
-    differ are written).
+    Per user and local date of the built range [start_date, end_date) (SPEC section 2), replaced by every
+    build (strategy replace_date_range):
+    - total_scheduled_minutes: the sum of the day's pieces (int_scheduled_slot_pieces: counted tasks'
+      valid slots cut by local day), overlapping slots each counting;
+    - focus_minutes: the length of (union of the day's pieces) * (union of the day's focus slots,
+      int_focus_by_local_day), never more than focus_available_minutes, the latter's length;
+    - completed, due and due-completed counts from int_task_day_events;
+    - category_minutes: the per-category sums (null category = 'uncategorized'), adding up to the total.
 -#}
 
 with users as (

@@ -1,8 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='date_range_diff',
-        unique_key=['user_id', 'date'],
+        incremental_strategy='replace_date_range',
         on_schema_change='append_new_columns',
         tags=['daily'],
         pre_hook=["{{ build_work_mem() }}", "{{ sorted_aggregates() }}"],
@@ -14,7 +13,7 @@
 }}
 
 {#- Per user, local date and category (null = uncategorized): rebuilt for [start_date, end_date)
-    by date_range_diff (only the rows that differ are written). -#}
+    by replace_date_range (the range's rows become exactly the fresh ones). -#}
 
 with pieces as (
     select *

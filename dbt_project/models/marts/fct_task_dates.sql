@@ -1,10 +1,21 @@
-{{ config(materialized='view', tags=['daily']) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_date_range',
+        on_schema_change='append_new_columns',
+        tags=['daily'],
+        indexes=[
+            {'columns': ['date']},
+            {'columns': ['task_id']},
+        ],
+    )
+}}
 
 {#-
-    Where the daily marts last put each task: every local date a task contributes to (scheduled
-    minutes, completion or due), read from the pieces and events the daily builds keep (indexed by
-    task_id). The change sensor compares it with the view task_local_dates (where the task
-    is now) so a moved slot also rebuilds the date it left. A view: a build writes nothing for it.
+    Where the daily marts last put each task: every local date of the built range a task contributes to
+    (scheduled minutes, completion or due), rebuilt with the marts by replace_date_range. The change
+    sensor compares it with the view task_local_dates (where the task is now, read from the source) so
+    that a moved slot also rebuilds the date it left.
 -#}
 
 select

@@ -10,16 +10,28 @@
 
 {#-
     One row per build of the date-partitioned marts: the local-date range [start_date, end_date) it
-    rebuilt, when the run started (the data is at least that fresh) and dbt's invocation id. It runs
-    after the marts and their tests, so a failed build leaves no row. Never rebuilt by --full-refresh.
+    rebuilt, when the run started (the data is at least that fresh), dbt's invocation id and the marts'
+    row counts of the range. It reads the marts, so it runs after them and their tests: a failed build
+    leaves no row. Never rebuilt by --full-refresh.
 -#}
-
--- depends_on: {{ ref('analytics_daily_metrics') }}
--- depends_on: {{ ref('daily_category_metrics') }}
--- depends_on: {{ ref('fct_task_dates') }}
 
 select
     {{ range_start_date() }} as start_date,
     {{ range_end_date() }} as end_date,
     '{{ run_started_at.isoformat() }}'::timestamptz as built_at,
-    '{{ invocation_id }}'::text as invocation_id
+    '{{ invocation_id }}'::text as invocation_id,
+    (
+        select count(*)
+        from {{ ref('analytics_daily_metrics') }}
+        where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
+    ) as daily_rows,
+    (
+        select count(*)
+        from {{ ref('daily_category_metrics') }}
+        where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
+    ) as category_rows,
+    (
+        select count(*)
+        from {{ ref('fct_task_dates') }}
+        where date >= {{ range_start_date() }} and date < {{ range_end_date() }}
+    ) as task_date_rows
