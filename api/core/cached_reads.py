@@ -25,12 +25,10 @@ from api.core.cache import EARLIEST, CachedResponse, ResponseCache, UserToday
 from api.core.http import etag_matches, freshness_headers, make_etag, not_modified
 from api.deps import CurrentUser, get_pool, unauthorized
 
-# The user's local today and when it ends: the next local midnight, the marts' day window end
-# (dbt macro local_day_end), as an instant in epoch seconds.
+# The user's local today and when it ends (the next local midnight by the marts' day windows, computed
+# in dbt's user_local_today), as an instant in epoch seconds.
 USER_TODAY_SQL = """
-select
-    u.local_today,
-    extract(epoch from ((u.local_today + 1)::timestamp at time zone u.metric_timezone))::float8 as ends_at
+select u.local_today, extract(epoch from u.local_today_ends_at)::float8 as ends_at
 from analytics.user_local_today as u
 where u.user_id = %s"""
 

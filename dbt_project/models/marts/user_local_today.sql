@@ -8,5 +8,12 @@
 select
     user_id,
     metric_timezone,
-    {{ local_date_of('now()', 'metric_timezone') }} as local_today
-from {{ ref('stg_app__users') }}
+    local_today,
+    {{ local_day_start('local_today + 1', 'metric_timezone') }} as local_today_ends_at
+from (
+    select
+        user_id,
+        metric_timezone,
+        {{ local_date_of('now()', 'metric_timezone') }} as local_today
+    from {{ ref('stg_app__users') }}
+) as users_today
