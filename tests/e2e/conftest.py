@@ -7,7 +7,9 @@ when it is missing). The front end is built first when web/dist is missing or st
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -42,7 +44,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SECRET = "e2e-tests-secret-" + "x" * 32
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+# The README's screenshots: taken by every run, written over docs/images/ only with PULSE_UPDATE_SCREENSHOTS=1
+# (their clock and toasts differ each run, so an ordinary `make test` would leave the checkout changed).
+IMAGES = (
+    Path(__file__).resolve().parents[2] / "docs" / "images"
+    if os.environ.get("PULSE_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "pulse-e2e-screenshots"
+)
 
 
 def free_port() -> int:
