@@ -9,6 +9,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from orchestration.assets.dbt import daily_dbt_models, unpartitioned_dbt_models
+from orchestration.assets.drift_check import drift_check_job, marts_match_source, nightly_drift_check
 from orchestration.jobs import daily_marts_job, unpartitioned_job, warehouse_job
 from orchestration.resources import pulse_resources
 from orchestration.schedules import hourly_open_dates, nightly_closed_dates
@@ -19,8 +20,9 @@ def build_definitions(database_url: str | None = None) -> Definitions:
     """The definitions; ``database_url`` only for tests that build a database of their own."""
     return Definitions(
         assets=[daily_dbt_models, unpartitioned_dbt_models],
-        jobs=[daily_marts_job, warehouse_job, unpartitioned_job],
-        schedules=[nightly_closed_dates, hourly_open_dates],
+        asset_checks=[marts_match_source],
+        jobs=[daily_marts_job, warehouse_job, unpartitioned_job, drift_check_job],
+        schedules=[nightly_closed_dates, hourly_open_dates, nightly_drift_check],
         sensors=[source_change_sensor],
         resources=pulse_resources(database_url),
     )

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     api_statement_timeout_ms: int = Field(
         default=15000, ge=0, description="statement_timeout of API queries (0: none)."
     )
+    wait_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest `pulse build` / `pulse refresh` wait for a run in flight or the warehouse pool slot.",
+    )
 
     @field_validator("jwt_audience", "jwt_issuer", mode="before")
     @classmethod
