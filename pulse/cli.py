@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from pulse.database import DatabaseError
@@ -334,9 +335,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM stops a command the way Ctrl-C does."""
-    raise KeyboardInterrupt(f"signal {signum}")
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM stops a command the way Ctrl-C does: through the SIGINT handler in force (Dagster's, during a run,
+    stops the run at its next safe point; Python's raises KeyboardInterrupt)."""
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signum, frame)
+    else:
+        raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
