@@ -12,7 +12,9 @@ round changes the source as the app would and polls
 Each change is made once no run is queued or running (the steady state of an
 app whose users change things now and then); a change made while a run is in
 flight waits for it (the sensor reads nothing meanwhile) and then for its own
-run. Prints one line per change and the median. Target: under 60 s. Run:
+run. The changes carry an ``updated_at`` an hour old (the sensor reads the
+change queue, not timestamps). Prints one line per change and the median.
+Target: at most 30 s. Run:
 ``python -m benchmarks.freshness [--rounds 3]``.
 """
 
@@ -67,7 +69,7 @@ def _wait_for_idle(home: Path) -> None:
     """Wait until the instance has no queued or running run, so each change is timed from an idle system."""
     from dagster import DagsterInstance, RunsFilter
 
-    from orchestration.sensors import UNFINISHED
+    from orchestration.change_queue import UNFINISHED
 
     with DagsterInstance.from_config(str(home)) as instance:
         while instance.get_run_ids(RunsFilter(statuses=UNFINISHED), limit=1):
@@ -112,11 +114,9 @@ def main() -> int:
     (home / "dagster.yaml").write_text(yaml.safe_dump(local_instance_config()))
     env = {**os.environ, "DATABASE_URL": url, "DAGSTER_HOME": str(home)}
     today = datetime.now(UTC).date()
-    print(f"building the marts of {DATABASE} ({today - timedelta(days=35)} to {today + timedelta(days=2)})", flush=True)
+    print(f"building the marts of {DATABASE} (every date: it handles the load's queued changes)", flush=True)
     subprocess.run(
-        [sys.executable, "-m", "pulse.cli", "build", "--start", str(today - timedelta(days=35)), "--end",
-         str(today + timedelta(days=2))],
-        env=env, check=True, stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "pulse.cli", "build"], env=env, check=True, stdout=subprocess.DEVNULL
     )  # fmt: skip
 
     from orchestration.ui import _reset_sigint, dagster_dev_command, stop_group
@@ -134,7 +134,7 @@ def main() -> int:
     print(f"dagster dev started (pid {daemon.pid}); waiting for the change sensor's first tick", flush=True)
     figures: list[tuple[str, float]] = []
     try:
-        time.sleep(45)  # code location load, daemon start, the sensor's first tick sets its cursor
+        time.sleep(45)  # code location load, daemon start
         for round_number in range(args.rounds):
             _wait_for_idle(home)
             user_id, task_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -145,8 +145,8 @@ def main() -> int:
                     (user_id, f"fresh{round_number}@bench"),
                 )
                 conn.execute(
-                    "insert into app.tasks (task_id, user_id, title, status, scheduled_slots)"
-                    " values (%s, %s, 'fresh', 'scheduled', %s::jsonb)",
+                    "insert into app.tasks (task_id, user_id, title, status, scheduled_slots, updated_at)"
+                    " values (%s, %s, 'fresh', 'scheduled', %s::jsonb, now() - interval '1 hour')",
                     (task_id, user_id, json.dumps(_slot(first_day, 37))),
                 )
             began = time.monotonic()
@@ -157,7 +157,8 @@ def main() -> int:
             _wait_for_idle(home)
             with psycopg.connect(url) as conn:
                 conn.execute(
-                    "update app.tasks set scheduled_slots = %s::jsonb, updated_at = now() where task_id = %s",
+                    "update app.tasks set scheduled_slots = %s::jsonb, updated_at = now() - interval '1 hour'"
+                    " where task_id = %s",
                     (json.dumps(_slot(second_day, 41)), task_id),
                 )
             began = time.monotonic()
@@ -175,7 +176,7 @@ def main() -> int:
         log.close()
     values = [seconds for _, seconds in figures]
     print(f"\nfreshness over {len(values)} changes: median {statistics.median(values):.1f} s,"
-          f" min {min(values):.1f} s, max {max(values):.1f} s (target < 60 s)")  # fmt: skip
+          f" min {min(values):.1f} s, max {max(values):.1f} s (target <= 30 s)")  # fmt: skip
     print(f"(Dagster home with the runs: {home}; database {DATABASE})")
     return 0
 

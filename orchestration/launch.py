@@ -2,33 +2,31 @@
 
 ``pulse build`` executes ``warehouse_job`` for a partition range in this
 process, on the persistent instance (orchestration/instance.py), printing step
-starts, materializations and check results as they are recorded. ``pulse
-refresh`` evaluates the change sensor once with the stored cursor, runs what it
-asks for the same way and stores the new cursor where the daemon's sensor
-finds it too.
+starts, materializations and check results as they are recorded. A build of
+every date (``supersede_queue``) first claims the change queue's visible rows:
+it reads the source after them, so they are handled when it succeeds.
+``pulse refresh`` does what one tick of the change sensor does, in process,
+until the queue is empty. Both first mark runs whose process died as failed,
+and wait (saying for what, up to ``PULSE_WAIT_TIMEOUT_SECONDS``) for runs in
+flight. Only public Dagster APIs are used.
 """
 
 import threading
+import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from dagster import (
-    DagsterEventType,
-    DagsterInstance,
-    Definitions,
-    RunRequest,
-    RunsFilter,
-    build_sensor_context,
-)
-from dagster._core.definitions.run_request import SensorResult
-from dagster._core.scheduler.instigation import InstigatorType, SensorInstigatorData
-from dagster._core.utils import make_new_run_id
+from dagster import DagsterEventType, DagsterInstance, Definitions
 
+from orchestration import change_queue
 from orchestration.assets.dbt import AS_OF_TAG, FULL_REFRESH_TAG
 from orchestration.partitions import first_partition_date, last_partition_date, partition_range_tags
-from orchestration.sensors import SENSOR_NAME, SHARED_CURSOR_KEY, ChangePosition
+from orchestration.resources import PulseDatabase
+from orchestration.run_health import WaitTimeout, process_tags, wait_until_idle
+from orchestration.sensors import GRACE_SECONDS, MERGE_GAP_DAYS, SENSOR_NAME, describe, next_batch
 
 Progress = Callable[[str], None]
 RUN_KEY_TAG = "dagster/run_key"
@@ -37,6 +35,15 @@ SENSOR_NAME_TAG = "dagster/sensor_name"
 
 class RunFailed(RuntimeError):
     """A run ended in failure; the message is one line naming the run and what failed."""
+
+
+def _wait_timeout(timeout_seconds: float | None) -> float:
+    """The bound of a wait: the argument, else the setting ``PULSE_WAIT_TIMEOUT_SECONDS``."""
+    if timeout_seconds is not None:
+        return timeout_seconds
+    from pulse.settings import get_settings
+
+    return get_settings().wait_timeout_seconds
 
 
 @dataclass
@@ -133,7 +140,7 @@ def execute_followed(
 ) -> RunSummary:
     """Execute a job of ``defs`` in this process on ``instance``, printing its progress; the run's summary."""
     job = defs.resolve_job_def(job_name)
-    run_id = make_new_run_id()
+    run_id = str(uuid.uuid4())
     summary = RunSummary(run_id=run_id, success=False)
     done = threading.Event()
     follower = threading.Thread(target=_follow, args=(instance, run_id, summary, progress, done), daemon=True)
@@ -142,7 +149,7 @@ def execute_followed(
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
-            tags=dict(tags),
+            tags={**tags, **process_tags()},
             asset_selection=list(asset_selection) if asset_selection else None,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
@@ -156,6 +163,14 @@ def execute_followed(
     return summary
 
 
+def _database(defs: Definitions) -> PulseDatabase:
+    """The definitions' database resource (the one the change queue lives in)."""
+    database = (defs.resources or {}).get("database")
+    if not isinstance(database, PulseDatabase):
+        raise TypeError("the definitions have no PulseDatabase resource named 'database'")
+    return database
+
+
 def build_range(
     start: date,
     end: date,
@@ -164,8 +179,14 @@ def build_range(
     instance: DagsterInstance | None = None,
     defs: Definitions | None = None,
     progress: Progress = print,
+    supersede_queue: bool = False,
+    timeout_seconds: float | None = None,
 ) -> RunSummary:
-    """One run of the whole warehouse over the local dates ``start`` to ``end`` (inclusive); raises RunFailed."""
+    """One run of the whole warehouse over the local dates ``start`` to ``end`` (inclusive); raises RunFailed.
+
+    With ``supersede_queue`` (a build of every date) the change queue's visible rows are claimed for this run:
+    deleted when it succeeds, given back when it fails.
+    """
     from orchestration.definitions import defs as default_defs
     from orchestration.instance import get_instance
 
@@ -180,8 +201,24 @@ def build_range(
     if full_refresh:
         tags[FULL_REFRESH_TAG] = "true"
     instance = instance or get_instance()
+    defs = defs or default_defs
+    wait_until_idle(instance, _wait_timeout(timeout_seconds), progress, "building")
+    batch = None
+    if supersede_queue:
+        database = _database(defs)
+        batch = change_queue.new_batch_id("build")
+        with database.connect() as conn:
+            claimed = len(change_queue.claim(conn, batch, limit=2**31 - 1))
+        tags.update({change_queue.BATCH_TAG: batch, change_queue.BATCH_RUNS_TAG: "1"})
+        progress(f"this build of every date handles the {claimed} queued source changes (batch {batch})")
     progress(f"run of warehouse_job for local dates {start} to {end} (Dagster instance {instance.root_directory})")
-    summary = execute_followed(instance, defs or default_defs, "warehouse_job", tags, progress=progress)
+    summary = execute_followed(instance, defs, "warehouse_job", tags, progress=progress)
+    if batch is not None:
+        with database.connect() as conn:
+            if summary.success:
+                change_queue.finish(conn, batch)
+            else:
+                change_queue.release(conn, batch)
     _report(summary, progress)
     return summary
 
@@ -194,80 +231,81 @@ def _report(summary: RunSummary, progress: Progress) -> None:
     progress(f"run {summary.run_id} succeeded: {summary.materializations} materializations, {checks}")
 
 
-def _daemon_sensor_state(instance: DagsterInstance) -> Any:
-    """The stored state of the daemon's change sensor (None when no daemon or UI ever saw it)."""
-    states = instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
-    return next((s for s in states if s.instigator_name == SENSOR_NAME), None)
-
-
-def _store_cursor(instance: DagsterInstance, cursor: str) -> None:
-    """Leave the cursor where both ``pulse refresh`` and the daemon's sensor read it."""
-    instance.run_storage.set_cursor_values({SHARED_CURSOR_KEY: cursor})
-    state = _daemon_sensor_state(instance)
-    if state is not None:
-        data = state.instigator_data
-        stored = ChangePosition.from_cursor(data.cursor if data else None)
-        if stored is None or stored < (ChangePosition.from_cursor(cursor) or stored):
-            instance.update_instigator_state(
-                state.with_data(
-                    SensorInstigatorData(
-                        last_tick_timestamp=data.last_tick_timestamp if data else None,
-                        last_run_key=data.last_run_key if data else None,
-                        min_interval=data.min_interval if data else None,
-                        cursor=cursor,
-                        last_tick_start_timestamp=data.last_tick_start_timestamp if data else None,
-                        last_sensor_start_timestamp=data.last_sensor_start_timestamp if data else None,
-                        sensor_type=data.sensor_type if data else None,
-                    )
-                )
+def _settle_others(
+    conn: Any, instance: DagsterInstance, timeout_seconds: float, grace_seconds: float, progress: Progress
+) -> None:
+    """Settle the batches claimed before (by the daemon's sensor or another refresh), waiting for pending ones."""
+    deadline = time.monotonic() + timeout_seconds
+    said = ""
+    while True:
+        outcomes = change_queue.settle(conn, instance, grace_seconds, progress)
+        pending = [batch for batch, outcome in outcomes if outcome == "pending"]
+        if not pending:
+            return
+        if pending[0] != said:
+            progress(
+                f"waiting for the runs of batch {pending[0]} (claimed by the change sensor or another refresh;"
+                f" released if they do not appear within {grace_seconds:.0f} s)"
             )
+            said = pending[0]
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(f"gave up after {timeout_seconds:.0f} s waiting for the runs of batch {pending[0]}")
+        time.sleep(2)
+        wait_until_idle(instance, max(deadline - time.monotonic(), 0.1), progress, "reading the change queue")
 
 
 def refresh(
-    instance: DagsterInstance | None = None, defs: Definitions | None = None, progress: Progress = print
+    instance: DagsterInstance | None = None,
+    defs: Definitions | None = None,
+    progress: Progress = print,
+    timeout_seconds: float | None = None,
+    grace_seconds: float = GRACE_SECONDS,
+    max_changes_per_batch: int = 5000,
+    max_batches: int = 20,
 ) -> list[RunSummary]:
-    """Evaluate the change sensor once with the stored cursor, run what it asks for, store the new cursor."""
+    """What the change sensor does, in process, until the queue is empty: the runs it executed.
+
+    Waits (bounded, saying for what) for runs in flight and for batches claimed by others; each batch it claims
+    is deleted when its runs succeed and given back to the queue when one fails (then RunFailed).
+    """
     from orchestration.definitions import defs as default_defs
     from orchestration.instance import get_instance
 
     instance = instance or get_instance()
     defs = defs or default_defs
-    sensor_def = defs.resolve_sensor_def(SENSOR_NAME)
-    state = _daemon_sensor_state(instance)
-    daemon_cursor = state.instigator_data.cursor if state is not None and state.instigator_data else None
-    with build_sensor_context(
-        instance=instance, cursor=daemon_cursor, definitions=defs, sensor_name=SENSOR_NAME, resources=defs.resources
-    ) as context:
-        outcome = sensor_def(context)
-        new_cursor = context.cursor
-    requests: list[RunRequest] = []
-    if isinstance(outcome, SensorResult):
-        requests = list(outcome.run_requests or [])
-        new_cursor = outcome.cursor or new_cursor
-    else:
-        progress(f"nothing to do: {getattr(outcome, 'skip_message', outcome)}")
-    summaries = []
-    for request in requests:
-        if request.run_key and instance.get_runs(
-            RunsFilter(tags={RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: SENSOR_NAME}), limit=1
-        ):
-            progress(f"already requested: {request.run_key}")
-            continue
-        tags = {**request.tags, SENSOR_NAME_TAG: SENSOR_NAME, "pulse/warehouse": "dbt"}
-        if request.run_key:
-            tags[RUN_KEY_TAG] = request.run_key
-        job_name = request.job_name or "daily_marts_job"
-        progress(f"run of {job_name} for {request.run_key}")
-        summaries.append(execute_followed(instance, defs, job_name, tags, request.asset_selection, progress))
-    if new_cursor:
-        _store_cursor(instance, new_cursor)
-    failed = [s for s in summaries if not s.success]
-    for summary in summaries:
-        if summary.success:
-            _report(summary, progress)
-    if failed:
-        raise RunFailed(
-            f"{len(failed)} of {len(summaries)} runs failed (asked again next refresh); first: run {failed[0].run_id}:"
-            f" {failed[0].failure}"
-        )
+    database = _database(defs)
+    timeout = _wait_timeout(timeout_seconds)
+    wait_until_idle(instance, timeout, progress, "reading where the marts put tasks")
+    summaries: list[RunSummary] = []
+    with database.connect() as conn:
+        _settle_others(conn, instance, timeout, grace_seconds, progress)
+        for _ in range(max_batches):
+            outcome = next_batch(conn, "refresh", max_changes_per_batch, MERGE_GAP_DAYS, progress)
+            if isinstance(outcome, str):
+                progress(f"nothing {'more ' if summaries else ''}to do: {outcome}")
+                break
+            plan, requests = outcome
+            progress(describe(plan, requests))
+            batch_summaries = []
+            for request in requests:
+                tags = {**request.tags, SENSOR_NAME_TAG: SENSOR_NAME, "pulse/warehouse": "dbt"}
+                if request.run_key:
+                    tags[RUN_KEY_TAG] = request.run_key
+                job_name = request.job_name or "daily_marts_job"
+                progress(f"run of {job_name} for {request.run_key}")
+                summary = execute_followed(instance, defs, job_name, tags, request.asset_selection, progress)
+                batch_summaries.append(summary)
+                if not summary.success:
+                    break
+            summaries += batch_summaries
+            failed = [s for s in batch_summaries if not s.success]
+            if failed:
+                change_queue.release(conn, plan.batch)
+                raise RunFailed(
+                    f"run {failed[0].run_id} failed (its {plan.changes} changes are back in the queue):"
+                    f" {failed[0].failure}"
+                )
+            change_queue.finish(conn, plan.batch)
+            for summary in batch_summaries:
+                _report(summary, progress)
     return summaries

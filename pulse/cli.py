@@ -7,10 +7,13 @@ expected failure into one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from pulse.database import DatabaseError
@@ -151,11 +154,13 @@ def cmd_build(args: argparse.Namespace) -> None:
     _prepare_dagster(prepare_manifest)
     from orchestration.launch import RunFailed, build_range
     from orchestration.partitions import first_partition_date, last_partition_date
+    from orchestration.run_health import WaitTimeout
 
     first, final = first_partition_date(), last_partition_date()
     for option, day in (("--start", start), ("--end", last)):
         if day is not None and not first <= day <= final:
             raise CommandError(f"{option} {day.isoformat()} is outside the daily partitions {first} to {final}")
+    every_date = start is None and last is None  # supersedes the change queue's rows
     if start is None or last is None:
         # Every partition (years, mostly empty) would be thousands of partition events: default to the data's dates.
         from pulse.demo import build_range_for, data_dates
@@ -166,8 +171,8 @@ def cmd_build(args: argparse.Namespace) -> None:
     print(f"building the warehouse ({scope}) in {mask_password(url)}", flush=True)
     began = time.perf_counter()
     try:
-        summary = build_range(start, last, as_of, args.full_refresh, progress=_say)
-    except (RunFailed, ValueError) as exc:
+        summary = build_range(start, last, as_of, args.full_refresh, progress=_say, supersede_queue=every_date)
+    except (RunFailed, WaitTimeout, ValueError) as exc:
         raise CommandError(str(exc)) from exc
     print(f"built the warehouse ({scope}) in {time.perf_counter() - began:.1f} s (Dagster run {summary.run_id})")
 
@@ -191,11 +196,12 @@ def cmd_refresh(args: argparse.Namespace) -> None:
     url = database_url()
     _prepare_dagster(prepare_manifest)
     from orchestration.launch import RunFailed, refresh
+    from orchestration.run_health import WaitTimeout
 
     print(f"looking for source changes in {mask_password(url)}", flush=True)
     try:
         summaries = refresh(progress=_say)
-    except RunFailed as exc:
+    except (RunFailed, WaitTimeout) as exc:
         raise CommandError(str(exc)) from exc
     print(f"refreshed: {len(summaries)} runs")
 
@@ -355,9 +361,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM stops a command the way Ctrl-C does: through the SIGINT handler in force (Dagster's, during a run,
+    stops the run at its next safe point; Python's raises KeyboardInterrupt)."""
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signum, frame)
+    else:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one ``pulse`` command; expected failures print one line and exit 1."""
+    """Run one ``pulse`` command; expected failures print one line and exit 1; Ctrl-C or SIGTERM stop it (130)."""
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     handler: Handler = args.handler
     try:
         return handler(args) or 0
@@ -367,6 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pulse: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

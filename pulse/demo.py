@@ -213,12 +213,13 @@ def build_marts(url: str, progress: Progress) -> None:
     """The first time a Dagster run of ``warehouse_job`` over the data's dates; afterwards ``pulse refresh``."""
     from orchestration.launch import RunFailed, build_range, refresh
     from orchestration.partitions import first_partition_date, last_partition_date
+    from orchestration.run_health import WaitTimeout
 
     if marts_built(url):
-        progress("the marts are built: looking for source changes since (what 'pulse refresh' does)")
+        progress("the marts are built: building the queued source changes (what 'pulse refresh' does)")
         try:
             summaries = refresh(progress=progress)
-        except RunFailed as exc:
+        except (RunFailed, WaitTimeout) as exc:
             raise DemoError(str(exc)) from exc
         progress(f"refreshed: {len(summaries)} runs")
         return
@@ -226,8 +227,8 @@ def build_marts(url: str, progress: Progress) -> None:
     progress(f"building the marts through Dagster (as 'pulse build --start {start} --end {end}')")
     began = time.perf_counter()
     try:
-        summary = build_range(start, end, progress=progress)
-    except RunFailed as exc:
+        summary = build_range(start, end, progress=progress, supersede_queue=True)
+    except (RunFailed, WaitTimeout) as exc:
         raise DemoError(str(exc)) from exc
     progress(f"built the marts in {time.perf_counter() - began:.1f} s (Dagster run {summary.run_id})")
 

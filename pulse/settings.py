@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     api_reconnect_max_seconds: float = Field(
         default=1.0, gt=0, description="Longest pause between the API pool's reconnection attempts."
     )
+    wait_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest `pulse build` / `pulse refresh` wait for a run in flight or the warehouse pool slot.",
+    )
 
     @field_validator("jwt_audience", "jwt_issuer", mode="before")
     @classmethod

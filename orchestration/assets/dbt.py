@@ -9,6 +9,8 @@
   and run in the same ``dbt build``.
 - "now" for goal status: the op config ``as_of`` or the run tag ``pulse/as_of``
   (an ISO timestamp with offset); neither means the run's start time.
+- Each op records its process in the run's tags when the run has none
+  (orchestration/run_health.py reaps runs whose process died).
 - Both ops take a slot of the ``dbt_warehouse`` pool (limit 1 in dagster.yaml),
   so no two dbt invocations ever build at the same time, however launched.
 - The asset catalog groups the models by dbt layer (the folder under models/:
@@ -34,6 +36,7 @@ from orchestration.dbt_vars import dbt_vars_for_partition_range
 from orchestration.partitions import daily_partitions
 from orchestration.project import dbt_project
 from orchestration.resources import PulseDbtCliResource
+from orchestration.run_health import PID_TAG, process_tags
 from pulse.database import connect, database_url
 from pulse.dbt import DAILY_TAG, build_vars
 
@@ -103,7 +106,13 @@ class DbtBuildConfig(Config):
 
 
 def build_options(context: AssetExecutionContext, config: DbtBuildConfig) -> tuple[datetime | None, bool]:
-    """The ``as_of`` instant and the full-refresh flag of this run, from the op config or the run tags."""
+    """The ``as_of`` instant and the full-refresh flag of this run, from the op config or the run tags.
+
+    Also records the process executing the run (a daemon-launched one), so a later command or sensor tick can
+    tell when it died (orchestration/run_health.py).
+    """
+    if PID_TAG not in context.run.tags:
+        context.instance.add_run_tags(context.run.run_id, process_tags())
     text = config.as_of or context.run.tags.get(AS_OF_TAG)
     full_refresh = config.full_refresh or context.run.tags.get(FULL_REFRESH_TAG, "").lower() == "true"
     if not text:

@@ -106,6 +106,99 @@ $$;
 create index if not exists tasks_slot_dates_idx on app.tasks using gist (app.task_slot_dates(scheduled_slots));
 create index if not exists tasks_completed_at_idx on app.tasks (completed_at);
 
+-- Change queue of the orchestration (orchestration/change_queue.py): every committed change of an app table,
+-- written by statement-level triggers, so a change becomes visible to the change sensor exactly when its
+-- transaction commits, whatever its updated_at. The sensor and `pulse refresh` claim visible rows into a batch
+-- (column batch), launch runs tagged with it, and delete the batch's rows when its runs succeed (or release
+-- the claim when they fail). A statement touching more than 10,000 rows (a COPY, a reload) leaves one
+-- row of kind 'bulk' without keys instead (rebuild every date), so a load of millions of rows writes one row.
+-- The functions are security definer: the app's roles write the queue only through these triggers. The
+-- transformation role (the one Dagster runs as) must select, update and delete rows of the queue.
+create schema if not exists pulse_state;
+create table if not exists pulse_state.source_changes (
+    change_id bigint generated always as identity primary key,
+    table_name text not null,
+    kind text not null, -- insert, update, delete, truncate, bulk, repair
+    user_id uuid,
+    task_id uuid,
+    date date,
+    recorded_at timestamptz not null default now(),
+    batch text,
+    claimed_at timestamptz,
+    attempts integer not null default 0
+);
+create index if not exists source_changes_batch_idx on pulse_state.source_changes (batch);
+
+create or replace function pulse_state.record_source_changes() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    -- tg_argv: the expressions recorded as task_id and date from each row ('null::...' when the table has none)
+    relations text[] := case tg_op
+        when 'INSERT' then array['new_rows'] when 'DELETE' then array['old_rows'] else array['old_rows', 'new_rows']
+    end;
+    touched bigint;
+begin
+    if tg_op = 'TRUNCATE' then
+        insert into pulse_state.source_changes (table_name, kind) values (tg_table_name, 'truncate');
+        return null;
+    end if;
+    execute format('select count(*) from %I', relations[1]) into touched;
+    if touched > 10000 then
+        insert into pulse_state.source_changes (table_name, kind) values (tg_table_name, 'bulk');
+        return null;
+    end if;
+    -- an update's old and new keys, once each (a moved calendar day records both dates)
+    execute format(
+        'insert into pulse_state.source_changes (table_name, kind, user_id, task_id, date) %s',
+        (
+            select string_agg(format('select %L, %L, user_id, %s, %s from %I',
+                tg_table_name, lower(tg_op), tg_argv[0], tg_argv[1], relation), ' union ')
+            from unnest(relations) as relation
+        )
+    );
+    return null;
+end
+$$;
+
+do $$
+declare
+    source record;
+begin
+    for source in
+        select * from (values
+            ('tasks', 'task_id', 'null::date'),
+            ('user_calendar_days', 'null::uuid', 'date'),
+            ('users', 'null::uuid', 'null::date'),
+            ('categories', 'null::uuid', 'null::date'),
+            ('goals', 'null::uuid', 'null::date')
+        ) as t (table_name, task_expression, date_expression)
+    loop
+        execute format(
+            'create or replace trigger %1$I after insert on app.%2$I referencing new table as new_rows'
+            ' for each statement execute function pulse_state.record_source_changes(%3$L, %4$L)',
+            source.table_name || '_queue_inserts', source.table_name, source.task_expression, source.date_expression
+        );
+        execute format(
+            'create or replace trigger %1$I after update on app.%2$I'
+            ' referencing old table as old_rows new table as new_rows'
+            ' for each statement execute function pulse_state.record_source_changes(%3$L, %4$L)',
+            source.table_name || '_queue_updates', source.table_name, source.task_expression, source.date_expression
+        );
+        execute format(
+            'create or replace trigger %1$I after delete on app.%2$I referencing old table as old_rows'
+            ' for each statement execute function pulse_state.record_source_changes(%3$L, %4$L)',
+            source.table_name || '_queue_deletes', source.table_name, source.task_expression, source.date_expression
+        );
+        execute format(
+            'create or replace trigger %1$I after truncate on app.%2$I'
+            ' for each statement execute function pulse_state.record_source_changes()',
+            source.table_name || '_queue_truncates', source.table_name
+        );
+    end loop;
+end
+$$;
+revoke all on schema pulse_state from public;
+
 -- Roles of least privilege (pulse/roles.py says which service uses which; pulse/schema.py sets their
 -- passwords and the analyst's timeouts and connection limit). Roles are cluster-wide; a concurrent
 -- `db init` on another database may create one first. Keep this block last: it grants on what the
@@ -165,18 +258,11 @@ $$;
 grant usage on schema app to pulse_transform;
 grant select on all tables in schema app to pulse_transform;
 alter default privileges in schema app grant select on tables to pulse_transform;
-do $$
-begin
-    if exists (select from pg_namespace where nspname = 'pulse_state') then
-        grant usage on schema pulse_state to pulse_transform;
-        grant select, insert, update, delete on all tables in schema pulse_state to pulse_transform;
-        grant usage, select, update on all sequences in schema pulse_state to pulse_transform;
-        alter default privileges in schema pulse_state
-        grant select, insert, update, delete on tables to pulse_transform;
-        alter default privileges in schema pulse_state grant usage, select, update on sequences to pulse_transform;
-    end if;
-end
-$$;
+-- The change queue: the sensor and `pulse refresh` (as pulse_transform) claim, release and delete its rows;
+-- the app's roles write it only through the security definer triggers above.
+grant usage on schema pulse_state to pulse_transform;
+grant select, insert, update, delete on all tables in schema pulse_state to pulse_transform;
+grant usage, select, update on all sequences in schema pulse_state to pulse_transform;
 
 -- pulse_api: reads the public marts and views and the app tables it shows; writes app.goals only.
 grant usage on schema app to pulse_api;
@@ -210,5 +296,5 @@ begin
 end
 $$;
 
--- Nobody calls the trigger functions directly.
-revoke all on function app.record_source_deletes() from public;
+-- Nobody calls the trigger function directly.
+revoke all on function pulse_state.record_source_changes() from public;

@@ -87,10 +87,10 @@ def dbt_manifest() -> Path:
     return prepare_manifest(force=True)
 
 
-@pytest.fixture(scope="package")
-def warehouse(server_url: str, dbt_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+@contextlib.contextmanager
+def built_warehouse(server_url: str, home: Path, label: str) -> Iterator[Warehouse]:
     """A database of its own: a small seed plus known rows, every model built for the last weeks by `pulse build`."""
-    name = f"pulse_t_orchestration_{uuid.uuid4().hex[:8]}"
+    name = f"pulse_t_{label}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     url = with_database(server_url, name)
@@ -107,21 +107,42 @@ def warehouse(server_url: str, dbt_manifest: Path, tmp_path_factory: pytest.Temp
                 )
         first, last = monday - timedelta(days=7), last_partition_date()  # the latest date that exists on Earth
         # The build is `pulse build` itself, on a Dagster home of its own (test_cli.py reads its run back).
-        home = tmp_path_factory.mktemp("dagster_home")
         (home / "dagster.yaml").write_text(yaml.safe_dump(local_instance_config()))
-        with pytest.MonkeyPatch.context() as env:
-            env.setenv("DAGSTER_HOME", str(home))
-            env.setenv("DATABASE_URL", url)
-            get_settings.cache_clear()
-            output = io.StringIO()
-            with contextlib.redirect_stdout(output):
-                code = main(["build", "--start", first.isoformat(), "--end", last.isoformat(), "--as-of", AS_OF])
-            get_settings.cache_clear()
-        assert code == 0, output.getvalue()[-3000:]
-        yield Warehouse(url, first, last, monday, home, output.getvalue())
+        code, output = run_cli(
+            ["build", "--start", first.isoformat(), "--end", last.isoformat(), "--as-of", AS_OF], home, url
+        )
+        assert code == 0, output[-3000:]
+        # The build covered every date of the data: the changes the load queued are in the marts.
+        with psycopg.connect(url) as conn:
+            conn.execute("delete from pulse_state.source_changes")
+        yield Warehouse(url, first, last, monday, home, output)
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def run_cli(args: list[str], home: Path, url: str) -> tuple[int, str]:
+    """Run one `pulse` command in this process on Dagster home ``home`` and database ``url``: (exit code, stdout)."""
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(yaml.safe_dump(local_instance_config()))
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DAGSTER_HOME", str(home))
+        env.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        output = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(output):
+                code = main(args)
+        finally:
+            get_settings.cache_clear()
+    return code, output.getvalue()
+
+
+@pytest.fixture(scope="package")
+def warehouse(server_url: str, dbt_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """The package's shared warehouse (tests that change it put it back or change rows no other test reads)."""
+    with built_warehouse(server_url, tmp_path_factory.mktemp("dagster_home"), "orchestration") as built:
+        yield built
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_pulse_build_refuses_bad_options_in_one_line(
 def test_pulse_refresh_runs_what_the_sensor_asks_for_once(
     warehouse: Warehouse, cli_instance: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["refresh"]) == 0  # first evaluation: the cursor starts at the latest build
+    assert main(["refresh"]) == 0  # the queue is empty: nothing to do
     with psycopg.connect(warehouse.url) as conn:
         conn.execute(
             "update app.tasks set title = 'renamed', updated_at = now() - interval '3 s' where task_id = %s",

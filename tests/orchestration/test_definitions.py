@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import AssetKey, Definitions, instance_for_test
+from dagster import AssetCheckKey, AssetKey, Definitions, instance_for_test
 from dagster._core.definitions.backfill_policy import BackfillPolicyType
 
 from orchestration.instance import PRODUCTION_INSTANCE_YAML, local_dagster_home, local_instance_config
@@ -33,18 +33,21 @@ def test_definitions_load_with_every_piece(dbt_manifest: Path) -> None:
     tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
     assert len(keys) == len(models)  # every dbt model is an asset
     # Every dbt test of one model is an asset check of it (a singular test over several models has no one asset).
-    checks = {key.name for key in graph.asset_check_keys}
-    checks -= {"source_freshness"}  # orchestration/freshness.py: dbt source freshness, not a dbt test
+    # the drift check (Pulse's) and dbt source freshness (orchestration/freshness.py) are not dbt tests
+    checks = {key.name for key in graph.asset_check_keys} - {"marts_match_source", "source_freshness"}
     assert {t["name"] for t in tests if t.get("attached_node")} <= checks <= {t["name"] for t in tests}
+    assert AssetCheckKey(AssetKey(["analytics", "analytics_daily_metrics"]), "marts_match_source") in (
+        graph.asset_check_keys
+    )
     daily = {f"analytics/{n['name']}" for n in models if "daily" in n["tags"]}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         if node.is_materializable:
             assert (node.partitions_def is not None) == (key.to_user_string() in daily)
-    schedules = {"nightly_closed_dates", "hourly_open_dates", "hourly_source_freshness"}
-    assert {s.name for s in defs.schedules or []} == schedules
+    schedules = {s.name for s in defs.schedules or []}
+    assert schedules == {"nightly_closed_dates", "hourly_open_dates", "hourly_source_freshness", "nightly_drift_check"}
     assert {s.name for s in defs.sensors or []} == {"source_change_sensor", "alert_on_run_failure"}
-    for job in ("daily_marts_job", "warehouse_job", "unpartitioned_job"):
+    for job in ("daily_marts_job", "warehouse_job", "unpartitioned_job", "drift_check_job"):
         assert defs.resolve_job_def(job).tags["pulse/warehouse"] == "dbt"
 
 

@@ -1,6 +1,6 @@
-"""The change sensor through build_sensor_context against built marts: exactly the dates that changed."""
+"""The change sensor through build_sensor_context against built marts: exactly the dates the queued changes touch."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from dagster import DagsterInstance, RunRequest, SensorResult, SkipReason, build_sensor_context, job, op
 
+from orchestration.change_queue import BATCH_RUNS_TAG, BATCH_TAG
 from orchestration.partitions import partition_range_tags
 from tests.orchestration.conftest import (
     BURST_TASKS,
@@ -25,30 +26,24 @@ END = "dagster/asset_partition_range_end"
 
 @pytest.fixture
 def tick(warehouse: Warehouse, instance: DagsterInstance) -> Iterator[Any]:
-    """Evaluate a sensor (bound 3 changes per tick, no settling delay) once with a given cursor."""
+    """Evaluate a sensor (at most 3 changes per batch) once; the queue starts empty."""
     from orchestration.resources import PulseDatabase
     from orchestration.sensors import build_change_sensor
 
-    sensor_def = build_change_sensor(
-        name="test_change_sensor", max_changes_per_tick=3, settle_seconds=0, retry_grace_seconds=0, merge_gap_days=0
-    )
+    execute(warehouse.url, "delete from pulse_state.source_changes")
 
-    def evaluate(cursor: str | None) -> SensorResult | SkipReason:
-        with build_sensor_context(
-            instance=instance, cursor=cursor, resources={"database": PulseDatabase(url=warehouse.url)}
-        ) as context:
+    def evaluate(grace_seconds: float = 120.0) -> SensorResult | SkipReason:
+        sensor_def = build_change_sensor(
+            name="test_change_sensor", max_changes_per_tick=3, grace_seconds=grace_seconds, merge_gap_days=0
+        )
+        resources = {"database": PulseDatabase(url=warehouse.url)}
+        with build_sensor_context(instance=instance, resources=resources) as context:
             outcome = sensor_def(context)
         assert isinstance(outcome, SensorResult | SkipReason)
         return outcome
 
     yield evaluate
-
-
-def cursor_now(url: str) -> str:
-    """A cursor just before any change made from now on."""
-    from orchestration.sensors import ChangePosition
-
-    return ChangePosition(fetch(url, "select now() - interval '1 millisecond'")[0][0]).to_cursor()
+    execute(warehouse.url, "delete from pulse_state.source_changes")
 
 
 def execute(url: str, statement: str, params: Any = None) -> None:
@@ -71,6 +66,28 @@ def ranged(result: SensorResult | SkipReason) -> list[RunRequest]:
     return [r for r in result.run_requests or [] if START in r.tags]
 
 
+def record_runs(instance: DagsterInstance, result: SensorResult | SkipReason, succeed: bool = True) -> None:
+    """Stand-in runs of the requests (the daemon would launch the real ones), ending in success or failure."""
+    assert isinstance(result, SensorResult), result
+
+    @op
+    def dbt_build() -> None:
+        if not succeed:
+            raise RuntimeError("the database went away")
+
+    @job
+    def daily_marts_job() -> None:
+        dbt_build()
+
+    for request in result.run_requests or []:
+        tags: Mapping[str, str] = request.tags
+        daily_marts_job.execute_in_process(instance=instance, tags=dict(tags), raise_on_error=False)
+
+
+def queued(url: str) -> list[tuple[Any, ...]]:
+    return fetch(url, "select table_name, batch is not null from pulse_state.source_changes order by change_id")
+
+
 def rebuild(warehouse: Warehouse, dates: set[date]) -> None:
     """Run what the sensor asked for, so the marts record where the tasks are now."""
     from dagster import materialize
@@ -88,15 +105,16 @@ def rebuild(warehouse: Warehouse, dates: set[date]) -> None:
 
 def test_a_slot_moved_from_monday_to_wednesday_rebuilds_both_dates(warehouse: Warehouse, tick: Any) -> None:
     monday, wednesday = warehouse.monday, warehouse.monday + timedelta(days=2)
-    cursor = cursor_now(warehouse.url)
     execute(
         warehouse.url,
         "update app.tasks set scheduled_slots = jsonb_build_array(%s::jsonb), updated_at = now() where task_id = %s",
         (psycopg.types.json.Jsonb(_slot(wednesday, 10)), TASK_MONDAY),
     )
-    result = tick(cursor)
+    result = tick()
     requests = ranged(result)
     assert requested_dates(requests) == {monday, wednesday}
+    assert {(r.tags[BATCH_TAG], r.tags[BATCH_RUNS_TAG]) for r in requests} == {(requests[0].tags[BATCH_TAG], "2")}
+    assert all((r.run_key or "").startswith(r.tags[BATCH_TAG]) for r in requests)
     # Two separate dates: two ranged runs, not the three days between them.
     assert sorted((r.tags[START], r.tags[END]) for r in requests) == [
         (monday.isoformat(), monday.isoformat()),
@@ -111,21 +129,19 @@ def test_a_slot_moved_from_monday_to_wednesday_rebuilds_both_dates(warehouse: Wa
 
 def test_a_deleted_task_rebuilds_the_dates_it_was_on(warehouse: Warehouse, tick: Any) -> None:
     tuesday = warehouse.monday + timedelta(days=1)
-    cursor = cursor_now(warehouse.url)
     execute(
         warehouse.url, "update app.tasks set deleted_at = now(), updated_at = now() where task_id = %s", (TASK_TUESDAY,)
     )
-    assert requested_dates(ranged(tick(cursor))) == {tuesday}
+    assert requested_dates(ranged(tick())) == {tuesday}
 
 
 def test_a_time_zone_change_rebuilds_that_users_history(warehouse: Warehouse, tick: Any) -> None:
-    cursor = cursor_now(warehouse.url)
     execute(
         warehouse.url,
         "update app.users set timezone = 'Pacific/Kiritimati', updated_at = now() where user_id = %s",
         (USER_MOVER,),
     )
-    dates = requested_dates(ranged(tick(cursor)))
+    dates = requested_dates(ranged(tick()))
     # The mover's tasks sit at 12:00 UTC on five days: at UTC+14 each is on the next date.
     history = {warehouse.monday + timedelta(days=n) for n in range(6)}
     assert dates == history
@@ -133,100 +149,97 @@ def test_a_time_zone_change_rebuilds_that_users_history(warehouse: Warehouse, ti
 
 def test_a_goal_change_rebuilds_the_users_today(warehouse: Warehouse, tick: Any) -> None:
     """Goal snapshots are daily models: a run of any range recomputes a changed goal whole; the user's today."""
-    cursor = cursor_now(warehouse.url)
     execute(
         warehouse.url,
         "insert into app.goals (user_id, name, target_type, target_value, time_period)"
         " values (%s, 'focus', 'minutes', 120, 'weekly')",
         (USER_MOVER,),
     )
-    result = tick(cursor)
+    result = tick()
     with psycopg.connect(warehouse.url) as conn:
-        today = conn.execute(
+        row = conn.execute(
             "select local_today from analytics.user_local_today where user_id = %s", (USER_MOVER,)
-        ).fetchone()[0]
+        ).fetchone()
+    assert row is not None
     (request,) = ranged(result)
-    assert (request.tags[START], request.tags[END]) == (today.isoformat(), today.isoformat())
+    assert (request.tags[START], request.tags[END]) == (row[0].isoformat(), row[0].isoformat())
     assert isinstance(result, SensorResult) and len(result.run_requests or []) == 1
 
 
-def test_evaluating_twice_requests_nothing_twice(warehouse: Warehouse, tick: Any) -> None:
-    cursor = cursor_now(warehouse.url)
-    execute(warehouse.url, "update app.tasks set updated_at = now() where task_id = %s", (BURST_TASKS[0],))
-    first = tick(cursor)
-    again = tick(cursor)  # a re-evaluation of the same tick (e.g. after a daemon restart): the same run keys
-    assert isinstance(first, SensorResult) and isinstance(again, SensorResult)
-    assert [r.run_key for r in first.run_requests or []] == [r.run_key for r in again.run_requests or []]
-    assert len({r.run_key for r in first.run_requests or []}) == len(first.run_requests or [])
-    following = tick(first.cursor)  # the next tick, from the stored cursor: nothing new
-    assert isinstance(following, SkipReason)
+def test_a_claimed_batch_waits_for_its_runs_then_its_rows_are_deleted(
+    warehouse: Warehouse, tick: Any, instance: DagsterInstance
+) -> None:
+    execute(warehouse.url, "update app.tasks set title = 'again' where task_id = %s", (BURST_TASKS[0],))
+    first = tick()
+    assert requested_dates(ranged(first)) == {warehouse.monday}
+    assert queued(warehouse.url) == [("tasks", True)]
+    waiting = tick()  # no run yet (the daemon launches them after the tick): nothing claimed twice
+    assert isinstance(waiting, SkipReason) and "waiting for the runs of batch" in (waiting.skip_message or "")
+    record_runs(instance, first)
+    done = tick()
+    assert isinstance(done, SkipReason) and "no source changes" in (done.skip_message or "")
+    assert queued(warehouse.url) == []  # handled: the queue does not grow
 
 
-def test_a_burst_is_spread_over_ticks_and_nothing_is_lost(warehouse: Warehouse, tick: Any) -> None:
-    cursor = cursor_now(warehouse.url)
-    # Seven tasks changed in one transaction: all seven share one updated_at (the tiebreak keeps them apart).
-    execute(warehouse.url, "update app.tasks set updated_at = now() where task_id = any(%s::uuid[])", (BURST_TASKS,))
+def test_a_batch_whose_runs_never_appeared_is_claimed_again(warehouse: Warehouse, tick: Any) -> None:
+    execute(warehouse.url, "update app.tasks set title = 'lost' where task_id = %s", (BURST_TASKS[3],))
+    first = tick()
+    again = tick(grace_seconds=0)  # its runs never appeared within the grace: released and claimed anew
+    assert requested_dates(ranged(again)) == requested_dates(ranged(first)) == {warehouse.monday + timedelta(days=6)}
+    assert ranged(again)[0].tags[BATCH_TAG] != ranged(first)[0].tags[BATCH_TAG]
+
+
+def test_a_burst_is_spread_over_ticks_and_nothing_is_lost(
+    warehouse: Warehouse, tick: Any, instance: DagsterInstance
+) -> None:
+    # Seven tasks changed in one statement: seven queue rows, three per batch.
+    execute(warehouse.url, "update app.tasks set title = 'burst' where task_id = any(%s::uuid[])", (BURST_TASKS,))
     expected = {warehouse.monday + timedelta(days=2 * n) for n in range(len(BURST_TASKS))}
     seen: set[date] = set()
     keys: list[str] = []
     ticks = 0
     while True:
-        result = tick(cursor)
+        result = tick()
         if isinstance(result, SkipReason):
+            assert "no source changes" in (result.skip_message or ""), result
             break
         ticks += 1
         requests = ranged(result)
         assert len(requested_dates(requests)) <= 3  # at most three changed tasks per tick, one date each
         seen |= requested_dates(requests)
         keys += [r.run_key or "" for r in result.run_requests or []]
-        assert result.cursor is not None and result.cursor != cursor
-        cursor = result.cursor
+        record_runs(instance, result)
     assert ticks == 3  # 3 + 3 + 1
     assert seen == expected
     assert len(keys) == len(set(keys))
 
 
-def test_a_run_that_failed_for_good_is_requested_again(
+def test_a_run_that_failed_for_good_gives_its_changes_back(
     warehouse: Warehouse, tick: Any, instance: DagsterInstance
 ) -> None:
-    @op
-    def dbt_build_that_fails() -> None:
-        raise RuntimeError("the database went away")
-
-    @job
-    def daily_marts_job() -> None:
-        dbt_build_that_fails()
-
-    tags = {**partition_range_tags(warehouse.monday, warehouse.monday), "pulse/trigger": "change"}
-    failed = daily_marts_job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-    assert not failed.success
-    result = tick(cursor_now(warehouse.url))
-    assert isinstance(result, SensorResult)
-    (request,) = result.run_requests or []
-    assert request.run_key == f"resubmit:{failed.run_id}"
-    assert (request.tags[START], request.tags[END], request.tags["pulse/attempt"]) == (
-        warehouse.monday.isoformat(),
-        warehouse.monday.isoformat(),
-        "1",
-    )
+    execute(warehouse.url, "update app.tasks set title = 'fails' where task_id = %s", (BURST_TASKS[0],))
+    first = tick()
+    record_runs(instance, first, succeed=False)
+    # The instance's run retries mark the run dagster/will_retry; no retry run appeared within the grace: failed
+    # for good, so the batch is released, then claimed again.
+    again = tick(grace_seconds=0)
+    assert requested_dates(ranged(again)) == {warehouse.monday}
+    assert ranged(again)[0].tags[BATCH_TAG] != ranged(first)[0].tags[BATCH_TAG]
+    assert fetch(warehouse.url, "select attempts from pulse_state.source_changes") == [(1,)]
 
 
 def test_nothing_is_read_while_a_run_may_still_write_the_marts(
     warehouse: Warehouse, tick: Any, instance: DagsterInstance
 ) -> None:
-    from dagster import DagsterRunStatus
-    from dagster._core.storage.dagster_run import DagsterRun
-    from dagster._core.utils import make_new_run_id
+    from orchestration.definitions import defs
 
-    in_flight = instance.add_run(
-        DagsterRun(job_name="daily_marts_job", run_id=make_new_run_id(), status=DagsterRunStatus.STARTED)
-    )
-    cursor = cursor_now(warehouse.url)
-    execute(warehouse.url, "update app.tasks set updated_at = now() where task_id = %s", (BURST_TASKS[2],))
-    waiting = tick(cursor)
+    in_flight = instance.create_run_for_job(defs.resolve_job_def("daily_marts_job"))  # NOT_STARTED: in flight
+    execute(warehouse.url, "update app.tasks set title = 'late' where task_id = %s", (BURST_TASKS[2],))
+    waiting = tick()
     assert isinstance(waiting, SkipReason) and in_flight.run_id in (waiting.skip_message or "")
+    assert queued(warehouse.url) == [("tasks", False)]  # not claimed
     instance.delete_run(in_flight.run_id)  # the run finished
-    assert requested_dates(ranged(tick(cursor))) == {warehouse.monday + timedelta(days=4)}
+    assert requested_dates(ranged(tick())) == {warehouse.monday + timedelta(days=4)}
 
 
 def test_dates_close_together_share_one_run() -> None:
