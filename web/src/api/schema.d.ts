@@ -44,6 +44,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/features": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The API's features and whether each is on
+         * @description Every feature (goals, dashboard, export) with ``enabled``; the front end hides those that are off.
+         */
+        get: operations["list_features_api_v1_features_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/goals": {
         parameters: {
             query?: never;
@@ -342,6 +362,30 @@ export interface components {
         ErrorMessage: {
             /** Detail */
             detail: string;
+        };
+        /**
+         * FeatureList
+         * @description Every feature of the API with its state.
+         */
+        FeatureList: {
+            /** Features */
+            features: components["schemas"]["FeatureState"][];
+        };
+        /**
+         * FeatureState
+         * @description One feature and whether this deployment serves it.
+         */
+        FeatureState: {
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "goals" | "dashboard" | "export";
+            /**
+             * Enabled
+             * @description False: its routes answer 404 and the front end hides it.
+             */
+            enabled: boolean;
         };
         /**
          * Goal
@@ -746,6 +790,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    list_features_api_v1_features_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureList"];
                 };
             };
         };
