@@ -1,10 +1,13 @@
-// The routes: `/` (dashboard) and `/goals`, inside the layout with its navigation.
+// The routes: `/` (dashboard) and `/goals`, inside the layout with its navigation (Goals only when that feature is on).
 import { NavLink, Outlet, RouterProvider, createBrowserRouter } from "react-router-dom";
+
+import { useFeatures } from "@/hooks/useFeatures";
 
 import { DashboardRoute } from "./routes/dashboard";
 import { GoalsRoute } from "./routes/goals";
 
 function Layout() {
+  const features = useFeatures();
   return (
     <>
       <a className="skip-link" href="#main">
@@ -16,7 +19,7 @@ function Layout() {
           <NavLink to="/" end>
             Dashboard
           </NavLink>
-          <NavLink to="/goals">Goals</NavLink>
+          {features?.goals && <NavLink to="/goals">Goals</NavLink>}
         </nav>
       </header>
       <main id="main" tabIndex={-1}>

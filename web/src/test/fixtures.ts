@@ -1,5 +1,5 @@
 // Response bodies of the mocked API, typed by the generated schema so they keep its shape.
-import type { Category, Dashboard, Goal, GoalProgress, QuickStats } from "@/api/types";
+import type { Category, Dashboard, FeatureList, FeatureName, Goal, GoalProgress, QuickStats } from "@/api/types";
 
 export const WORK = "00000000-0000-4000-8000-0000000000c1";
 export const HEALTH = "00000000-0000-4000-8000-0000000000c2";
@@ -84,4 +84,9 @@ export function dashboardOf(startDate: string, categoryId: string | null): Dashb
     trends,
     goals: [progress],
   };
+}
+
+/** GET /api/v1/features with every feature on except those named. */
+export function featuresWithout(...off: FeatureName[]): FeatureList {
+  return { features: (["goals", "dashboard", "export"] as const).map((name) => ({ name, enabled: !off.includes(name) })) };
 }

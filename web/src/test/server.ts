@@ -2,9 +2,10 @@
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 
-import { categories, dashboardOf, goal, progress, quickStats } from "./fixtures";
+import { categories, dashboardOf, featuresWithout, goal, progress, quickStats } from "./fixtures";
 
 export const handlers = [
+  http.get("*/api/v1/features", () => HttpResponse.json(featuresWithout())),
   http.get("*/api/v1/categories", () => HttpResponse.json(categories)),
   http.get("*/api/v1/goals", () => HttpResponse.json([goal])),
   http.get("*/api/v1/goals/progress", () => HttpResponse.json([progress])),

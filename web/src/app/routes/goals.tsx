@@ -1,12 +1,24 @@
-// Route `/goals`: the goals page, with the quick-stats widget of the last days for context.
+// Route `/goals`: the goals page, with the quick-stats widget of the last days for context; a short message
+// instead when the API's goals feature is off (a skeleton until the API has said).
 import { useState } from "react";
 
 import type { DateRangePreset } from "@/api/types";
+import { Skeleton } from "@/components/Skeleton";
 import { QuickStatsWidget } from "@/features/analytics/QuickStats";
 import { Goals } from "@/features/goals/Goals";
+import { useFeatures } from "@/hooks/useFeatures";
 
 export function GoalsRoute() {
+  const features = useFeatures();
   const [preset, setPreset] = useState<DateRangePreset>("7d");
+  if (!features) {
+    return (
+      <div aria-busy="true">
+        <Skeleton height="5rem" />
+      </div>
+    );
+  }
+  if (!features.goals) return <p className="muted">Goals are not available on this server.</p>;
   return (
     <>
       <Goals />

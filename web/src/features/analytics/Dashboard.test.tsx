@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { http, HttpResponse } from "msw";
 
-import { dashboardOf, WORK } from "@/test/fixtures";
+import { dashboardOf, featuresWithout, WORK } from "@/test/fixtures";
 import { renderWithApp } from "@/test/render";
 import { server } from "@/test/server";
 
@@ -31,6 +31,42 @@ describe("Dashboard", () => {
     expect(rows[0]).toHaveAttribute("data-scheduled", "150");
     expect(screen.getAllByTestId("category-row")[0]).toHaveAttribute("data-value", "360");
     expect(screen.getByTestId("goal-card")).toHaveAttribute("data-status", "on_track");
+    expect(screen.getByTestId("export-csv")).toBeEnabled();
+  });
+
+  it("leaves out the export button and the goal cards when the API turns them off", async () => {
+    server.use(http.get("*/api/v1/features", () => HttpResponse.json(featuresWithout("export", "goals"))));
+    renderWithApp(<Dashboard />, { route: "/?period=weekly&start_date=2025-03-03" });
+    expect(await screen.findByTestId("quick-stats-total-minutes")).toHaveAttribute("data-value", "360");
+    expect(screen.getAllByTestId("trend-row")).toHaveLength(7);
+    expect(screen.queryByTestId("export-csv")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("goal-card")).not.toBeInTheDocument();
+    expect(screen.queryByRole("heading", { name: "Weekly goals" })).not.toBeInTheDocument();
+  });
+
+  it("shows a short message instead of the dashboard when the API turns it off", async () => {
+    server.use(http.get("*/api/v1/features", () => HttpResponse.json(featuresWithout("dashboard"))));
+    renderWithApp(<Dashboard />);
+    expect(await screen.findByText("The dashboard is not available on this server.")).toBeInTheDocument();
+    expect(screen.queryByRole("form", { name: "Dashboard filters" })).not.toBeInTheDocument();
+  });
+
+  it("shows neither the export button nor goal cards before the API has said which features are on", async () => {
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    server.use(
+      http.get("*/api/v1/features", async () => {
+        await answered;
+        return HttpResponse.json(featuresWithout());
+      }),
+    );
+    renderWithApp(<Dashboard />, { route: "/?period=weekly&start_date=2025-03-03" });
+    expect(await screen.findByRole("option", { name: "Work" })).toBeInTheDocument();
+    expect(screen.queryByTestId("export-csv")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("quick-stats-total-minutes")).not.toBeInTheDocument();
+    answer();
+    expect(await screen.findByTestId("export-csv")).toBeInTheDocument();
+    expect(await screen.findByTestId("goal-card")).toBeInTheDocument();
   });
 
   it("puts the category filter in the URL and restricts every figure", async () => {

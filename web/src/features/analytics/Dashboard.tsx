@@ -1,5 +1,6 @@
 // The dashboard: filters (period, previous/next, category), quick stats of the period, the category doughnut,
-// the daily trend, the goal cards of that period type, and the CSV export.
+// the daily trend, the goal cards of that period type, and the CSV export. What the API's feature flags turn off
+// is left out (a short message instead of the whole dashboard); until the flags are known, the skeletons show.
 import { useSearchParams } from "react-router-dom";
 import { toast } from "sonner";
 
@@ -7,6 +8,7 @@ import type { Dashboard as DashboardData } from "@/api/types";
 import { GoalProgressCard } from "@/components/GoalProgressCard";
 import { Skeleton } from "@/components/Skeleton";
 import { useCategories } from "@/hooks/useCategories";
+import { useFeatures } from "@/hooks/useFeatures";
 import { formatInstant } from "@/lib/format";
 
 import { CategoryChart } from "./CategoryChart";
@@ -18,13 +20,18 @@ import { TrendChart } from "./TrendChart";
 export function Dashboard() {
   const [search, setSearch] = useSearchParams();
   const filters = filtersFromSearch(search);
+  // Asked beside the features (not after them), so a dashboard that is on loads no later than before.
   const dashboard = useDashboard(filters);
+  const features = useFeatures();
   const update = (change: Partial<DashboardFilters>) => setSearch(searchFromFilters({ ...filters, ...change }));
-  const data = dashboard.data;
+
+  if (features && !features.dashboard) return <p className="muted">The dashboard is not available on this server.</p>;
+  const data = features ? dashboard.data : undefined;
+  const error = features ? dashboard.error : null;
 
   return (
     <div className="dashboard">
-      <Filters filters={filters} data={data} onChange={update} />
+      <Filters filters={filters} data={data} canExport={features?.export === true} onChange={update} />
       {data && (
         <p className="muted" aria-live="polite">
           {data.range.start_date} – {data.range.end_date} · figures as of {formatInstant(data.data_as_of)}
@@ -33,8 +40,8 @@ export function Dashboard() {
       <QuickStatsView
         title="Quick stats"
         totals={data?.totals}
-        isLoading={dashboard.isPending}
-        error={dashboard.error}
+        isLoading={!data}
+        error={error}
         onRetry={() => void dashboard.refetch()}
       />
       {data ? (
@@ -43,10 +50,10 @@ export function Dashboard() {
             <CategoryChart distribution={data.category_distribution} />
             <TrendChart trends={data.trends} />
           </div>
-          <GoalCards goals={data.goals} period={data.period} />
+          {features?.goals && <GoalCards goals={data.goals} period={data.period} />}
         </>
       ) : (
-        !dashboard.error && (
+        !error && (
           <div className="charts" aria-hidden="true">
             <div className="card">
               <Skeleton height="16rem" />
@@ -64,10 +71,12 @@ export function Dashboard() {
 function Filters({
   filters,
   data,
+  canExport,
   onChange,
 }: {
   filters: DashboardFilters;
   data: DashboardData | undefined;
+  canExport: boolean;
   onChange: (change: Partial<DashboardFilters>) => void;
 }) {
   const categories = useCategories();
@@ -122,9 +131,11 @@ function Filters({
           Next →
         </button>
       </div>
-      <button type="button" data-testid="export-csv" disabled={!data || exporter.isPending} onClick={exportCsv}>
-        {exporter.isPending ? "Exporting…" : "Export CSV"}
-      </button>
+      {canExport && (
+        <button type="button" data-testid="export-csv" disabled={!data || exporter.isPending} onClick={exportCsv}>
+          {exporter.isPending ? "Exporting…" : "Export CSV"}
+        </button>
+      )}
     </form>
   );
 }
