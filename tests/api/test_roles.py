@@ -93,6 +93,11 @@ def functions(url: str, role: str) -> set[str]:
         return {row["name"] for row in conn.execute(FUNCTIONS, {"role": role}).fetchall()}
 
 
+# The warehouse's index helper (pulse/sql/init.sql): pure arithmetic on its argument, so anyone who may use
+# schema app may call it; the app's own writers must, since every insert into app.tasks evaluates it.
+INDEX_HELPERS = {"app.task_slot_dates(jsonb)"}
+
+
 def public_relations(url: str) -> set[str]:
     """The marts and documented views in analytics (staging/intermediate leftovers of older builds excluded)."""
     return {name for name in relations(url, "analytics") if not name.split(".")[1].startswith(("stg_", "int_"))}
@@ -111,7 +116,7 @@ def test_analyst_reads_the_public_marts_only_and_writes_nothing(walked_db: str) 
 def test_api_reads_the_marts_and_its_app_tables_and_writes_goals_only(walked_db: str) -> None:
     assert reads(walked_db, API_ROLE) == API_APP_READS | public_relations(walked_db)
     assert writes(walked_db, API_ROLE) == {"app.goals"}
-    assert functions(walked_db, API_ROLE) == set()
+    assert functions(walked_db, API_ROLE) == INDEX_HELPERS
 
 
 def test_transform_reads_app_and_owns_the_warehouse(walked_db: str) -> None:
@@ -119,7 +124,7 @@ def test_transform_reads_app_and_owns_the_warehouse(walked_db: str) -> None:
     state = relations(walked_db, "pulse_state")
     assert reads(walked_db, TRANSFORM_ROLE) == relations(walked_db, "app") | warehouse | state
     assert writes(walked_db, TRANSFORM_ROLE) == warehouse | state
-    assert functions(walked_db, TRANSFORM_ROLE) == set()
+    assert functions(walked_db, TRANSFORM_ROLE) == INDEX_HELPERS
     with psycopg.connect(walked_db) as conn:
         owners = conn.execute(
             "select distinct pg_get_userbyid(c.relowner) from pg_class as c"
