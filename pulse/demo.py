@@ -209,6 +209,21 @@ def build_range_for(dates: tuple[date, date] | None, first: date, last: date) ->
     return start, end
 
 
+def start_partitions_at_the_data(url: str) -> None:
+    """Let the daily partitions start where the demo's data does (unless PULSE_PARTITIONS_START says otherwise).
+
+    Set before anything loads orchestration.partitions, and inherited by the Dagster processes the demo
+    starts, so the UI lists the demo's dates, not years of "missing" partitions before them.
+    """
+    from pulse.settings import get_settings
+
+    dates = data_dates(url)
+    if "PULSE_PARTITIONS_START" in os.environ or dates is None:
+        return
+    os.environ["PULSE_PARTITIONS_START"] = (dates[0] - timedelta(days=BUILD_MARGIN_DAYS)).isoformat()
+    get_settings.cache_clear()
+
+
 def build_marts(url: str, progress: Progress) -> None:
     """The first time a Dagster run of ``warehouse_job`` over the data's dates; afterwards ``pulse refresh``."""
     from orchestration.launch import RunFailed, build_range, refresh
@@ -377,6 +392,7 @@ def run_demo(options: DemoOptions, progress: Progress = print) -> int:
     except RuntimeError as exc:
         raise DemoError(str(exc)) from exc
     prepare_data(options, url, progress)
+    start_partitions_at_the_data(url)
     build_marts(url, progress)
     build_front_end(progress)
 

@@ -341,3 +341,30 @@ def test_the_front_end_is_rebuilt_when_a_source_is_newer(tmp_path: Path) -> None
     os.utime(source, None)
     os.utime(index, (1_000, 1_000))
     assert is_stale(tmp_path)
+
+
+def test_the_demo_starts_the_partitions_at_its_data(pulse_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date, timedelta
+
+    from orchestration.partitions import first_partition_date
+    from pulse.demo import BUILD_MARGIN_DAYS, data_dates, start_partitions_at_the_data
+    from pulse.seed import SeedPlan, seed_database
+    from pulse.settings import get_settings
+
+    start = date(2026, 9, 1)
+    seed_database(pulse_db, SeedPlan(users=2, days=5, start=start, seed=3), workers=1)
+    monkeypatch.delenv("PULSE_PARTITIONS_START", raising=False)
+    try:
+        start_partitions_at_the_data(pulse_db)
+        first = date.fromisoformat(os.environ["PULSE_PARTITIONS_START"])
+        dates = data_dates(pulse_db)
+        assert dates is not None and dates[0] <= start
+        assert first == dates[0] - timedelta(days=BUILD_MARGIN_DAYS)
+        assert first_partition_date() == first
+        # An operator's own setting wins.
+        monkeypatch.setenv("PULSE_PARTITIONS_START", "2024-01-01")
+        start_partitions_at_the_data(pulse_db)
+        assert os.environ["PULSE_PARTITIONS_START"] == "2024-01-01"
+    finally:
+        monkeypatch.delenv("PULSE_PARTITIONS_START", raising=False)
+        get_settings.cache_clear()
