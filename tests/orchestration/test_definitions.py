@@ -39,7 +39,9 @@ def test_definitions_load_with_every_piece(dbt_manifest: Path) -> None:
     assert AssetCheckKey(AssetKey(["analytics", "analytics_daily_metrics"]), "marts_match_source") in (
         graph.asset_check_keys
     )
-    daily = {f"analytics/{n['name']}" for n in models if "daily" in n["tags"]}
+    from orchestration.assets.dbt import translator
+
+    daily = {translator.get_asset_key(n).to_user_string() for n in models if "daily" in n["tags"]}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         if node.is_materializable:
@@ -76,7 +78,8 @@ def test_daily_assets_backfill_in_one_run_and_share_one_pool(dbt_manifest: Path)
     assert daily_dbt_models.backfill_policy is not None
     assert daily_dbt_models.backfill_policy.policy_type == BackfillPolicyType.SINGLE_RUN
     assert AssetKey(["analytics", "analytics_daily_metrics"]) in daily_dbt_models.keys
-    assert AssetKey(["analytics", "goal_progress_snapshots"]) in unpartitioned_dbt_models.keys
+    assert AssetKey(["analytics", "goal_progress_snapshots"]) in daily_dbt_models.keys  # goal snapshots are daily
+    assert AssetKey(["analytics", "invalid_slots"]) in unpartitioned_dbt_models.keys
     assert {node.pool for node in (daily_dbt_models.node_def, unpartitioned_dbt_models.node_def)} == {DBT_POOL}
 
 
