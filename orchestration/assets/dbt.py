@@ -69,9 +69,13 @@ class LayeredTranslator(DagsterDbtTranslator):
 
 translator = LayeredTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
+# By schema and name, not the manifest's relation_name: that names the database the manifest was parsed
+# against, and PostgreSQL refuses a reference to another database even inside to_regclass.
 ROW_ESTIMATE_SQL = """
-select greatest(reltuples, 0)::bigint from pg_class
-where oid = to_regclass(%(relation)s) and relkind in ('r', 'p', 'm') and reltuples >= 0
+select greatest(c.reltuples, 0)::bigint
+from pg_class as c
+inner join pg_namespace as n on c.relnamespace = n.oid
+where n.nspname = %(schema)s and c.relname = %(name)s and c.relkind in ('r', 'p', 'm') and c.reltuples >= 0
 """
 
 
@@ -91,7 +95,8 @@ def with_row_estimates(events: Iterable[Any], dbt: PulseDbtCliResource) -> Itera
                 continue
             if conn is None:
                 conn = stack.enter_context(connect(dbt.database_url or database_url(), autocommit=True))
-            row = conn.execute(ROW_ESTIMATE_SQL, {"relation": node["relation_name"]}).fetchone()
+            relation = {"schema": node["schema"], "name": node.get("alias") or node["name"]}
+            row = conn.execute(ROW_ESTIMATE_SQL, relation).fetchone()
             yield event if row is None else event.with_metadata({**event.metadata, "dagster/row_count": row[0]})
 
 
