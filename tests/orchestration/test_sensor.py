@@ -9,7 +9,7 @@ import pytest
 from dagster import DagsterInstance, RunRequest, SensorResult, SkipReason, build_sensor_context, job, op
 
 from orchestration.change_queue import BATCH_RUNS_TAG, BATCH_TAG
-from orchestration.partitions import partition_range_tags
+from orchestration.partitions import last_partition_date, partition_range_tags
 from tests.orchestration.conftest import (
     BURST_TASKS,
     TASK_MONDAY,
@@ -194,22 +194,29 @@ def test_a_burst_is_spread_over_ticks_and_nothing_is_lost(
 ) -> None:
     # Seven tasks changed in one statement: seven queue rows, three per batch.
     execute(warehouse.url, "update app.tasks set title = 'burst' where task_id = any(%s::uuid[])", (BURST_TASKS,))
-    expected = {warehouse.monday + timedelta(days=2 * n) for n in range(len(BURST_TASKS))}
+    # Dates after today at UTC+14 exist nowhere yet: no partition, no run (the hourly schedule builds them
+    # once they open); a batch of only such tasks is finished with nothing to run.
+    every = {warehouse.monday + timedelta(days=2 * n) for n in range(len(BURST_TASKS))}
+    expected = {day for day in every if day <= last_partition_date()}
     seen: set[date] = set()
     keys: list[str] = []
-    ticks = 0
+    batches = 0
     while True:
         result = tick()
         if isinstance(result, SkipReason):
-            assert "no source changes" in (result.skip_message or ""), result
+            message = result.skip_message or ""
+            if "touch nothing the marts hold" in message:
+                batches += 1
+                continue
+            assert "no source changes" in message, result
             break
-        ticks += 1
+        batches += 1
         requests = ranged(result)
         assert len(requested_dates(requests)) <= 3  # at most three changed tasks per tick, one date each
         seen |= requested_dates(requests)
         keys += [r.run_key or "" for r in result.run_requests or []]
         record_runs(instance, result)
-    assert ticks == 3  # 3 + 3 + 1
+    assert batches == 3  # 3 + 3 + 1
     assert seen == expected
     assert len(keys) == len(set(keys))
 
