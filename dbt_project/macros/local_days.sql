@@ -31,16 +31,22 @@
 
 {#-
     True for a task whose slots can touch a local date of the built range: pulse db init's
-    app.task_slot_dates of scheduled_slots (per slot, the dates between its two 'YYYY-MM-DD' prefixes, a
-    GiST-indexed expression) overlaps the range widened by 3 days (a local date is at most 2 days from a slot text's
-    own date). Written as the indexed expression so that a ranged build reads its tasks through the index;
-    `true` for the default range (all history), where a scan is the right plan anyway.
+    app.task_slot_days of scheduled_slots (per slot, every date between its two 'YYYY-MM-DD' prefixes, or
+    'infinity' for a slot spanning more than 62 days; a GIN-indexed expression) shares a date with the range
+    widened by 3 days (a local date is at most 2 days from a slot text's own date), or is 'infinity'.
+    Written as the indexed expression so that a ranged build reads its tasks through the index; `true`
+    for the default range (all history), where a scan is the right plan anyway.
 -#}
 {% macro slots_may_touch_range(scheduled_slots) -%}
     {%- if var('start_date') == '1900-01-01' and var('end_date') == '9999-01-01' -%}
         true
     {%- else -%}
-        app.task_slot_dates({{ scheduled_slots }}) && daterange({{ range_start_date() }} - 3, {{ range_end_date() }} + 3)
+        app.task_slot_days({{ scheduled_slots }}) && (
+            array(
+                select range_day::date
+                from generate_series({{ range_start_date() }} - 3, {{ range_end_date() }} + 2, interval '1 day') as range_day
+            ) || 'infinity'::date
+        )
     {%- endif -%}
 {%- endmacro %}
 

@@ -78,14 +78,18 @@ create index if not exists categories_updated_at_idx on app.categories (updated_
 -- How a ranged warehouse build finds the tasks of its dates without scanning history: the dates a task's
 -- slots can touch. Every instant the slot grammar accepts (dbt model int_task_slots_parsed) starts with
 -- its 'YYYY-MM-DD' date at its own offset, and a local date differs from that by at most two days
--- (offsets stay within +-16 h), so the union over the slots of [first, last] of their two date prefixes,
--- widened by the build, holds every local date of every valid slot (a union of one range per slot, so
--- one stray date in a task does not make it span years). Pure text and integer arithmetic on the
--- prefixes (never a cast that could fail), hence IMMUTABLE and indexable; null when no slot has two date
--- prefixes. A loose superset filter, not a second grammar: which slots are valid is decided in dbt.
-create or replace function app.task_slot_dates(slots jsonb) returns datemultirange
+-- (offsets stay within +-16 h), so every date from the first to the last of a slot's two date prefixes,
+-- widened by the build, holds every local date of every valid slot (per slot, so one stray date in a task
+-- does not make it span years). A slot spanning more than 62 days stands for 'infinity' instead, which
+-- every ranged build asks for too. Pure text and integer arithmetic on the prefixes (never a cast that
+-- could fail), hence IMMUTABLE and indexable; null when no slot has two date prefixes. A loose superset
+-- filter, not a second grammar: which slots are valid is decided in dbt.
+-- An array under GIN, not a datemultirange under GiST: GiST keeps one bounding range per task, so every
+-- match was rechecked by calling the function again (2-day build, 10,000 users x 90 days: 5.5 s of the
+-- 8.9 s spent finding and parsing the range's slots); GIN answers && on arrays exactly (0.1 s).
+create or replace function app.task_slot_days(slots jsonb) returns date[]
 language sql immutable parallel safe as $$
-    select range_agg(daterange(least(start_date, end_date), greatest(start_date, end_date), '[]'))
+    select array_agg(distinct slot_day)
     from (
         select
             make_date(substr(slot ->> 'start', 1, 4)::integer, substr(slot ->> 'start', 6, 2)::integer, 1)
@@ -100,11 +104,21 @@ language sql immutable parallel safe as $$
             and substr(slot ->> 'start', 1, 4) <> '0000'
             and substr(slot ->> 'end', 1, 4) <> '0000'
     ) as slot_dates
+    cross join lateral (
+        select least(start_date, end_date) + day_offset as slot_day
+        from generate_series(0, abs(end_date - start_date)) as day_offsets (day_offset)
+        where abs(end_date - start_date) <= 62
+        union all
+        select 'infinity'::date where abs(end_date - start_date) > 62
+    ) as slot_days
 $$;
 
 -- What the warehouse, the change sensor and the API read by.
-create index if not exists tasks_slot_dates_idx on app.tasks using gist (app.task_slot_dates(scheduled_slots));
+create index if not exists tasks_slot_days_idx on app.tasks using gin (app.task_slot_days(scheduled_slots));
 create index if not exists tasks_completed_at_idx on app.tasks (completed_at);
+-- The GiST index this one replaced cost every write to app.tasks a call of its function: gone.
+drop index if exists app.tasks_slot_dates_idx;
+drop function if exists app.task_slot_dates(jsonb);
 
 -- Change queue of the orchestration (orchestration/change_queue.py): every committed change of an app table,
 -- written by statement-level triggers, so a change becomes visible to the change sensor exactly when its

@@ -95,7 +95,7 @@ def functions(url: str, role: str) -> set[str]:
 
 # The warehouse's index helper (pulse/sql/init.sql): pure arithmetic on its argument, so anyone who may use
 # schema app may call it; the app's own writers must, since every insert into app.tasks evaluates it.
-INDEX_HELPERS = {"app.task_slot_dates(jsonb)"}
+INDEX_HELPERS = {"app.task_slot_days(jsonb)"}
 
 
 def public_relations(url: str) -> set[str]:
