@@ -5,8 +5,7 @@
     for the local dates of the built range [start_date, end_date). A local day D is the instant range
     [(D 00:00) at time zone tz, (D+1 00:00) at time zone tz) (macros/local_days.sql), so DST days are 23
     or 25 hours long. A scratch table of this build's range only (recreated by every build, read only by
-    the build): the tasks of the range are found through the index on their slots' date span
-    (slots_may_touch_range), never by scanning history.
+    the build), from the valid slots of the range's tasks (int_task_slots_of_range).
 -#}
 
 with users as (
@@ -26,13 +25,10 @@ slots as (
         users.metric_timezone,
         slots.start_at,
         slots.end_at
-    from {{ ref('int_task_slots_parsed') }} as slots
+    from {{ ref('int_task_slots_of_range') }} as slots
     inner join users on slots.user_id = users.user_id
     where
-        {{ slots_may_touch_range('slots.scheduled_slots') }}
-        and slots.is_counted
-        and slots.invalid_reason is null
-        and slots.start_at < {{ range_instant_upper() }}
+        slots.start_at < {{ range_instant_upper() }}
         and slots.end_at > {{ range_instant_lower() }}
 ),
 

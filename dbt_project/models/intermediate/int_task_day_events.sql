@@ -7,7 +7,7 @@
       found through the index on app.tasks(completed_at);
     - 'due' on the local day D with D 00:00 < due_at <= D+1 00:00, due_at being the latest end of the
       valid slots of a counted task (so a task ending exactly at local midnight is due on the day that
-      ends there), found through the index on the slots' date span (slots_may_touch_range).
+      ends there), from the slots of the range's tasks (int_task_slots_of_range).
     A scratch table of this build's range only (recreated by every build, read only by the build).
 -#}
 
@@ -44,11 +44,7 @@ dues as (
         'due' as event,
         -- the window (D 00:00, D+1 00:00] holding due_at is the one [D 00:00, D+1 00:00) holding due_at - 1 us
         max(slots.end_at) - interval '1 microsecond' as moment
-    from {{ ref('int_task_slots_parsed') }} as slots
-    where
-        {{ slots_may_touch_range('slots.scheduled_slots') }}
-        and slots.is_counted
-        and slots.invalid_reason is null
+    from {{ ref('int_task_slots_of_range') }} as slots
     group by slots.user_id, slots.task_id, slots.category_id, slots.task_updated_at, slots.is_completed
 ),
 
