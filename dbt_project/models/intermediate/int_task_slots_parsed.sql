@@ -77,71 +77,63 @@ select
     elements.scheduled_slots,
     elements.slot_index,
     elements.slot,
-    case when slot_checks.end_ts > slot_checks.start_ts then slot_checks.start_ts end as start_at,
-    case when slot_checks.end_ts > slot_checks.start_ts then slot_checks.end_ts end as end_at,
+    case when instants.end_ts > instants.start_ts then instants.start_ts end as start_at,
+    case when instants.end_ts > instants.start_ts then instants.end_ts end as end_at,
     coalesce(
-        slot_checks.parse_reason, case when slot_checks.end_ts <= slot_checks.start_ts then 'end_not_after_start' end
+        reasoned.parse_reason, case when instants.end_ts <= instants.start_ts then 'end_not_after_start' end
     ) as invalid_reason
--- One slot at a time; each stage is an `offset 0` subquery, so every expression is computed once per slot
--- (PostgreSQL would otherwise copy it into each later reference) and the filters of a reader still reach
--- the scan of app.tasks.
+-- One slot at a time, one stage per FROM item. Each `unnest(array[...])` is computed once per slot and the
+-- later stages read its columns: PostgreSQL copies an inlined expression (a subquery, a VALUES list) into
+-- each place that reads it, and keeps a subquery that reads the outer row out of its parallel workers (the
+-- `offset 0` subqueries this replaced parsed every slot in one process: the valid slots of 10,000 users x 90
+-- days, 4,077,608 slots, took 55.0 s, and 42.7 s with the stages in the workers, same rows, measured side by
+-- side). The filters of a reader still reach the scan of app.tasks.
 from elements
-cross join lateral (  -- noqa: ST05
-    select
-        reasoned.parse_reason,
-        case
-            when reasoned.parse_reason is null then {{ instant_to_minute | replace('@', 'reasoned.start_text') }}
-        end as start_ts,
-        case
-            when reasoned.parse_reason is null then {{ instant_to_minute | replace('@', 'reasoned.end_text') }}
-        end as end_ts
-    from (
-        select
-            shaped.start_text,
-            shaped.end_text,
+cross join
+    lateral unnest(
+        array[jsonb_typeof(elements.slot)],
+        -- a field's text: a JSON string's text, another value's JSON text (which no instant matches), or null
+        -- when the field is missing or null or the slot is not an object
+        array[elements.slot ->> 'start'],
+        array[elements.slot ->> 'end']
+    ) as texts (slot_type, start_text, end_text)
+cross join
+    lateral unnest(
+        array[
+            case
+                when texts.start_text ~ {{ with_offset }} then 'offset'
+                when texts.start_text ~ {{ without_offset }} then 'no_offset'
+            end
+        ],
+        array[
+            case
+                when texts.end_text ~ {{ with_offset }} then 'offset'
+                when texts.end_text ~ {{ without_offset }} then 'no_offset'
+            end
+        ]
+    ) as shapes (start_shape, end_shape)
+cross join
+    lateral unnest(
+        array[
+            case when shapes.start_shape is not null then {{ is_real_date_time | replace('@', 'texts.start_text') }} end
+        ],
+        array[case when shapes.end_shape is not null then {{ is_real_date_time | replace('@', 'texts.end_text') }} end]
+    ) as realness (start_is_real, end_is_real)
+cross join
+    lateral unnest(
+        array[
             case
                 when elements.early_reason is not null then elements.early_reason
-                when shaped.slot_type <> 'object' then 'not_an_object'
-                when shaped.start_text is null then 'missing_start'
-                when shaped.end_text is null then 'missing_end'
-                when shaped.start_shape is null or not shaped.start_is_real then 'unparseable_start'
-                when shaped.end_shape is null or not shaped.end_is_real then 'unparseable_end'
-                when shaped.start_shape = 'no_offset' or shaped.end_shape = 'no_offset' then 'missing_offset'
-            end as parse_reason
-        from (
-            select
-                typed.*,
-                case
-                    when typed.start_shape is not null then {{ is_real_date_time | replace('@', 'typed.start_text') }}
-                end as start_is_real,
-                case
-                    when typed.end_shape is not null then {{ is_real_date_time | replace('@', 'typed.end_text') }}
-                end as end_is_real
-            from (
-                select
-                    texts.*,
-                    case
-                        when texts.start_text ~ {{ with_offset }} then 'offset'
-                        when texts.start_text ~ {{ without_offset }} then 'no_offset'
-                    end as start_shape,
-                    case
-                        when texts.end_text ~ {{ with_offset }} then 'offset'
-                        when texts.end_text ~ {{ without_offset }} then 'no_offset'
-                    end as end_shape
-                from (
-                    -- a field's text: a JSON string's text, another value's JSON text (which no instant
-                    -- matches), or null when the field is missing or null or the slot is not an object
-                    select
-                        jsonb_typeof(elements.slot) as slot_type,
-                        elements.slot ->> 'start' as start_text,
-                        elements.slot ->> 'end' as end_text
-                    limit all offset 0
-                ) as texts
-                limit all offset 0
-            ) as typed
-            limit all offset 0
-        ) as shaped
-        limit all offset 0
-    ) as reasoned
-    limit all offset 0
-) as slot_checks
+                when texts.slot_type <> 'object' then 'not_an_object'
+                when texts.start_text is null then 'missing_start'
+                when texts.end_text is null then 'missing_end'
+                when shapes.start_shape is null or not realness.start_is_real then 'unparseable_start'
+                when shapes.end_shape is null or not realness.end_is_real then 'unparseable_end'
+                when shapes.start_shape = 'no_offset' or shapes.end_shape = 'no_offset' then 'missing_offset'
+            end
+        ]
+    ) as reasoned (parse_reason)
+cross join lateral unnest(
+    array[case when reasoned.parse_reason is null then {{ instant_to_minute | replace('@', 'texts.start_text') }} end],
+    array[case when reasoned.parse_reason is null then {{ instant_to_minute | replace('@', 'texts.end_text') }} end]
+) as instants (start_ts, end_ts)
