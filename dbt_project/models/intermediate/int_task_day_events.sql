@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['daily']) }}
+{{ config(materialized='table', tags=['daily'], pre_hook="{{ build_work_mem() }}") }}
 
 {#-
     Completions and due dates of the local dates of the built range [start_date, end_date), one row per

@@ -4,6 +4,7 @@
         incremental_strategy='replace_date_range',
         on_schema_change='append_new_columns',
         tags=['daily'],
+        pre_hook="{{ build_work_mem() }}",
         indexes=[
             {'columns': ['date']},
             {'columns': ['task_id']},
