@@ -79,6 +79,38 @@ class Caller:
         return (time.process_time() - began) / len(scopes) * 1e6
 
 
+# Parts of a request, each a function whose time includes everything it calls: (label, file, function).
+PARTS = (
+    ("request limits middleware, and all inside it", "api/core/limits.py", "__call__"),
+    ("request metrics middleware, and all inside it", "api/core/metrics.py", "__call__"),
+    ("cache fast path (CachedHits), and all inside it", "api/core/cached_hits.py", "__call__"),
+    ("Starlette/FastAPI routing, and all inside it", "starlette/routing.py", "app"),
+    ("FastAPI dependency solving (parameters, dependencies)", "fastapi/dependencies/utils.py", "solve_dependencies"),
+    ("bearer scheme (Authorization header parsed)", "fastapi/security/http.py", "__call__"),
+    ("token check (get_current_user)", "api/deps.py", "get_current_user"),
+    ("token verifier (remembered tokens)", "api/core/security.py", "user_id"),
+    ("JWT verified (PyJWT decode)", "jwt/api_jwt.py", "decode"),
+    ("route function quick_stats", "api/routes/analytics.py", "quick_stats"),
+    ("user's local today (cache)", "api/core/cache.py", "today"),
+    ("cache lookup", "api/core/cache.py", "get"),
+    ("response built from the entry", "api/core/cached_reads.py", "respond_from"),
+    ("response sent (Starlette Response)", "starlette/responses.py", "__call__"),
+)
+
+
+def print_parts(stats: pstats.Stats, hit_us: float) -> None:
+    """Each part's share of the profiled time, as microseconds of the measured (unprofiled) warm hit."""
+    entries: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    total = max(ct for (_, _, _, ct, _) in entries.values())
+    print(f"\nParts of a warm quick-stats hit ({hit_us:,.0f} us measured; shares of cProfile's time, inclusive):\n")
+    print("| part | share | ~us |")
+    print("|---|---:|---:|")
+    for label, file, function in PARTS:
+        inclusive = sum(v[3] for (path, _, name), v in entries.items() if name == function and path.endswith(file))
+        if inclusive:
+            print(f"| {label} | {inclusive / total:.0%} | {inclusive / total * hit_us:,.0f} |")
+
+
 def middleware_names(app: Any) -> list[str]:
     return [m.cls.__name__ for m in app.user_middleware]
 
@@ -175,9 +207,11 @@ async def measure(url: str, users: int, rounds: int, count: int, profile: bool) 
             profiler.enable()
             await caller.cpu_us(scopes, 200)
             profiler.disable()
-            stats = pstats.Stats(profiler).strip_dirs().sort_stats("tottime")
+            stats = pstats.Stats(profiler)
+            hit_us = statistics.median(samples["quick stats 30d, warm hit"])
+            print_parts(stats, hit_us)
             print(f"\ncProfile of {len(scopes):,} warm quick-stats hits (top functions by own time):\n")
-            stats.print_stats(35)
+            stats.strip_dirs().sort_stats("tottime").print_stats(35)
 
 
 def main(argv: list[str] | None = None, after: Callable[[], None] | None = None) -> None:
