@@ -423,17 +423,21 @@ def metrics_cost(url: str, first: date, last: date, args: argparse.Namespace) ->
             f" keep-alive clients, up to {count:,} requests or {seconds:g} s per run, {args.rounds} alternated"
             f" rounds; target: at most {METRICS_MAX_COST:.0%} of throughput\n"
         )
-        print("| row | req/s with metrics | req/s without | with/without (median of rounds) | cost | target |")
-        print("|---|---:|---:|---:|---:|---|")
+        print(
+            "| row | req/s with metrics | req/s without | with/without (median of rounds) | cost | target |"
+            " server CPU us/req with | without | CPU cost |"
+        )
+        print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
         for scenario in runs:
             if args.only and scenario.name != "bare FastAPI" and not any(w in scenario.name for w in args.only):
                 continue
             rates: dict[bool, list[float]] = {True: [], False: []}
-            ratios = []
+            cpus: dict[bool, list[float]] = {True: [], False: []}
+            ratios, cpu_ratios = [], []
             measured = scenario.requests[: 200 + count]
             for round_ in range(args.rounds):
                 order = (True, False) if round_ % 2 == 0 else (False, True)
-                rate = {}
+                rate, cpu = {}, {}
                 for on in order:
                     key = (scenario.server, on)
                     result = asyncio.run(
@@ -441,16 +445,23 @@ def metrics_cost(url: str, first: date, last: date, args: argparse.Namespace) ->
                     )
                     rate[on] = result.rps
                     rates[on].append(rate[on])
+                    cpu[on] = result.server_cpu / max(len(result.latencies), 1) * 1e6
+                    cpus[on].append(cpu[on])
                 ratios.append(rate[True] / rate[False])
+                cpu_ratios.append(cpu[True] / cpu[False] if cpu[False] else 1.0)
             with_rate, without_rate = statistics.median(rates[True]), statistics.median(rates[False])
-            ratio = statistics.median(ratios)
+            ratio, cpu_cost = statistics.median(ratios), statistics.median(cpu_ratios) - 1
             verdict = f"{'meets' if 1 - ratio <= METRICS_MAX_COST else 'MISSES'} <= {METRICS_MAX_COST:.0%}"
             print(
                 f"| {scenario.name:<34} | {with_rate:>18,.0f} | {without_rate:>13,.0f} | {ratio:>31.3f} |"
-                f" {1 - ratio:>6.1%} | {verdict} |",
+                f" {1 - ratio:>6.1%} | {verdict} | {statistics.median(cpus[True]):,.0f} |"
+                f" {statistics.median(cpus[False]):,.0f} | {cpu_cost:+.1%} |",
                 flush=True,
             )
-            summary.append(f"metrics cost, {scenario.name}: {1 - ratio:.1%} of throughput: {verdict}")
+            summary.append(
+                f"metrics cost, {scenario.name}: {1 - ratio:.1%} of throughput ({verdict}),"
+                f" {cpu_cost:+.1%} server CPU per request"
+            )
     finally:
         for server in servers.values():
             server.terminate()
