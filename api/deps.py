@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from api.core.security import TokenError, user_id_from_token
+from api.core.security import TokenError, TokenVerifier
 from pulse.settings import Settings
 
 bearer_scheme = HTTPBearer(auto_error=False, description="HS256 JWT whose `sub` is the user id (`pulse token`).")
@@ -49,8 +49,9 @@ async def get_current_user(
     """The user id of the request's bearer token; 401 when it is missing or not valid."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized("missing bearer token: send `Authorization: Bearer <token>`")
+    verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        return user_id_from_token(credentials.credentials, request.app.state.settings)
+        return verifier.user_id(credentials.credentials, request.app.state.settings)
     except TokenError as exc:
         raise unauthorized(str(exc)) from exc
 

@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from psycopg_pool import AsyncConnectionPool
 
 from api.core.cache import ResponseCache
+from api.core.cached_hits import install_cached_hits
 from api.core.errors import install_error_handlers
 from api.core.features import install_features, requires
 from api.core.features import router as features_router
@@ -23,6 +24,7 @@ from api.core.invalidation import invalidation_listener
 from api.core.limits import install_request_limits
 from api.core.metrics import install_metrics
 from api.core.resilience import ResilientPool, install_outage_handler
+from api.core.security import TokenVerifier
 from api.routes import analytics, categories, goals, health
 from api.web import install_cors, mount_web
 from pulse.roles import API_ROLE, role_url
@@ -88,9 +90,11 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
     app.state.settings = settings
     app.state.response_cache = ResponseCache(settings.api_cache_max_entries, enabled=settings.api_cache_enabled)
+    app.state.token_verifier = TokenVerifier(settings.api_token_cache_max_entries)
     install_error_handlers(app)
     install_outage_handler(app)
     install_features(app, settings)
+    install_cached_hits(app)  # first, so innermost: the metrics and limits still see every request
     install_metrics(app)
     install_request_limits(app, settings)  # added last, so outermost: an oversized request meets nothing else
     app.include_router(health.router)

@@ -1,18 +1,23 @@
-"""Benchmark of the API: latency percentiles and throughput of its main reads under 32 concurrent clients.
+"""Benchmark of the API: latency percentiles and throughput of its main reads, the response cache and the metrics.
 
 Prepares a database of its own (``pulse_bench_api_<users>u_<days>d``: ``pulse db init``,
 ``pulse seed`` of 10,000 users x 90 days, one ``dbt build`` as of now), reused
 when it is already there. Starts the real app under uvicorn on loopback twice, with the
 response cache off and on (each with one extra bare FastAPI route, ``/bare``, as the floor of
-the stack), then drives each endpoint with 32 keep-alive connections from a small asyncio
-HTTP/1.1 client (bounded by a request count and a time limit) and prints one table: per endpoint
-a "cache off" row (every request runs its SQL) and a "warm cache" row (every user's response was
-fetched once before the measured requests), with throughput and p95 as multiples of the bare
-route's measured right after that row (this machine's speed drifts within minutes), and a row of
-an authenticated route that reads nothing (the floor of any route that checks the bearer token).
+the stack), then drives each endpoint with 32 keep-alive connections, and again with 1, from a
+small asyncio HTTP/1.1 client (bounded by a request count and a time limit) and prints one table
+per client count: per endpoint a "cache off" row (every request runs its SQL) and a "warm cache"
+row (every user's response was fetched once before the measured requests), with throughput and p95
+as multiples of the bare route's measured right after that row (this machine's speed drifts within
+minutes), a row of an authenticated route that reads nothing, and the ratio targets of the cache
+(issue 22: warm quick stats and dashboard >= 0.5x the bare route's throughput with 32 clients and
+a p95 within 2x of its p95; with 1 client a p95 within 1.5x). Then the cost of the request metrics
+(issue 23: <= 5 % of throughput): the same rows on servers with and without the metrics middleware,
+alternated round by round. One run does all of it and ends with a summary of every target.
 
     python -m benchmarks.api [--users 10000] [--days 90] [--requests 4000] [--workers 1]
-    python -m benchmarks.api --metrics-cost [--rounds 5]   # throughput with and without /metrics' middleware
+    python -m benchmarks.api --metrics-cost [--rounds 5]       # only the metrics cost
+    python -m benchmarks.api --skip-metrics-cost               # only the load tables
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from psycopg import sql
 BENCH_DATABASE_PREFIX = "pulse_bench_api"
 CONCURRENCY = 32
 SLOW_SECONDS = 1.0  # an endpoint slower than this on one idle request is reported, not load-tested
+READY_SECONDS = 300  # a starting server may wait for CPU on a busy machine
 PROBES = 20  # idle requests (different users) tried before a load run
 TARGETS_MS = {"quick stats (30 days)": 10.0, "dashboard (monthly)": 20.0, "export (90 days CSV)": 30.0}
 
@@ -104,6 +110,10 @@ def bench_app() -> Any:
         """The floor of an authenticated route: the bearer token checked, no database."""
         return {"ok": True}
 
+    # Ahead of the front end's catch-all ``/{path:path}`` (mount_web), which would otherwise answer them:
+    # with a built web/dist, /bare served index.html from disk, a floor far above FastAPI's own.
+    routes = app.router.routes
+    routes[:0] = [routes.pop(), routes.pop()]
     return app
 
 
@@ -128,7 +138,7 @@ def start_server(url: str, port: int, workers: int, cache: bool, metrics: bool =
     command += ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     command += ["--timeout-keep-alive", "120"]  # the clients keep their connections between rows
     server = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
@@ -139,7 +149,7 @@ def start_server(url: str, port: int, workers: int, cache: bool, metrics: bool =
             pass
         time.sleep(0.2)
     server.terminate()
-    raise RuntimeError("the API did not become ready within 60 s")
+    raise RuntimeError(f"the API did not become ready within {READY_SECONDS} s")
 
 
 class HttpConnection:
@@ -213,21 +223,44 @@ class Result:
     def rps(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
-    def row(self, bare: Result | None) -> str:
+    def row(self, bare: Result | None, concurrency: int) -> tuple[str, str | None]:
+        """The table row, and the verdict on the cache's ratio target when this row has one."""
         target = next((ms for prefix, ms in TARGETS_MS.items() if self.name.startswith(prefix)), None)
         verdict = "" if target is None else ("meets" if self.percentile(95) <= target else "misses") + f" {target:g}"
         p50, p95, p99 = (self.percentile(p) for p in (50, 95, 99))
         mean = statistics.fmean(self.latencies) * 1000
+        rps_ratio = p95_ratio = None
+        if bare is not None and bare.rps and bare.percentile(95):
+            rps_ratio, p95_ratio = self.rps / bare.rps, p95 / bare.percentile(95)
         vs_bare = (
-            f" {self.rps / bare.rps:>5.2f}x | {p95 / bare.percentile(95):>5.2f}x |"
-            if bare is not None and bare.rps and bare.percentile(95)
+            f" {rps_ratio:>5.2f}x | {p95_ratio:>5.2f}x |"
+            if rps_ratio is not None and p95_ratio is not None
             else "        |        |"
         )
-        return (
-            f"| {self.name:<34} | {len(self.latencies):>8,} | {p50:>7.2f} | {p95:>7.2f} | {p99:>7.2f} | {mean:>7.2f} |"
-            f" {self.rps:>8,.0f} | {self.errors:>6} |{vs_bare} {self.server_cpu / len(self.latencies) * 1e6:>6,.0f} |"
-            f" {verdict:<12} |"
+        ratio = ratio_verdict(self.name, concurrency, rps_ratio, p95_ratio)
+        cpu = self.server_cpu / len(self.latencies) * 1e6 if self.latencies else 0.0
+        line = (
+            f"| {self.name:<38} | {len(self.latencies):>8,} | {p50:>7.2f} | {p95:>7.2f} | {p99:>7.2f} | {mean:>7.2f} |"
+            f" {self.rps:>8,.0f} | {self.errors:>6} |{vs_bare} {cpu:>6,.0f} | {verdict:<12} | {ratio or '':<31} |"
         )
+        return line, ratio
+
+
+# The cache's targets (issue 22), as multiples of the bare route's figures measured right after the row:
+# (least throughput, most p95) with 32 clients, (None, most p95) with one client.
+RATIO_TARGETS = {CONCURRENCY: (0.5, 2.0), 1: (None, 1.5)}
+RATIO_TARGET_ROWS = ("quick stats (30 days), warm cache", "dashboard (monthly), warm cache")
+METRICS_MAX_COST = 0.05  # issue 23: the request metrics cost at most 5 % of throughput
+
+
+def ratio_verdict(name: str, concurrency: int, rps_ratio: float | None, p95_ratio: float | None) -> str | None:
+    """'meets'/'misses' and the targets, for a row the cache's ratio targets apply to (None for the others)."""
+    if name not in RATIO_TARGET_ROWS or concurrency not in RATIO_TARGETS or rps_ratio is None or p95_ratio is None:
+        return None
+    least_rps, most_p95 = RATIO_TARGETS[concurrency]
+    met = (least_rps is None or rps_ratio >= least_rps) and p95_ratio <= most_p95
+    wanted = ([f"req/s >= {least_rps:g}x"] if least_rps is not None else []) + [f"p95 <= {most_p95:g}x"]
+    return f"{'meets' if met else 'MISSES'} {', '.join(wanted)}"
 
 
 async def probe(port: int, requests: list[Request]) -> float:
@@ -357,49 +390,83 @@ def scenarios(url: str, first: date, last: date, users: int) -> list[Scenario]:
     return rows
 
 
-def metrics_cost(url: str, first: date, last: date, args: argparse.Namespace) -> None:
-    """Throughput of each scenario with and without the request metrics, alternating servers round by round.
+# Rows of the metrics cost: the floor and the cache's two reads, warm (the fastest, where a fixed cost per
+# request weighs most) and cold (every request runs its SQL).
+METRICS_COST_ROWS = (
+    "bare FastAPI",
+    "quick stats (30 days), warm cache",
+    "dashboard (monthly), warm cache",
+    "quick stats (30 days), cache off",
+    "dashboard (monthly), cache off",
+)
 
-    Two servers (one with the metrics middleware, one without) run side by side; each round drives a
-    scenario on one then the other (the order alternating), and the table gives the median req/s of
-    each and the median of the rounds' ratios (this machine's speed drifts within minutes).
+
+def metrics_cost(url: str, first: date, last: date, args: argparse.Namespace) -> list[str]:
+    """Throughput of each row with and without the request metrics, alternating servers round by round.
+
+    Servers with the metrics middleware and without it run side by side (for the cache on and off);
+    each round drives a row on one then the other (the order alternating), and the table gives the
+    median req/s of each and the median of the rounds' ratios (this machine's speed drifts within
+    minutes). Returns the summary lines.
     """
-    ports = {True: free_port(), False: free_port()}
-    # Cache off: every request does its real work, the cost the metrics are measured against.
-    servers = {on: start_server(url, ports[on], args.workers, cache=False, metrics=on) for on in (True, False)}
+    kinds = ("cache", "off")
+    ports = {(kind, on): free_port() for kind in kinds for on in (True, False)}
+    servers: dict[tuple[str, bool], subprocess.Popen[bytes]] = {}
+    summary = []
     try:
-        runs = [scenario for scenario in scenarios(url, first, last, args.users) if scenario.server == "off"]
+        for kind, on in ports:
+            servers[kind, on] = start_server(url, ports[kind, on], args.workers, cache=kind == "cache", metrics=on)
+        runs = [s for s in scenarios(url, first, last, args.users) if s.name in METRICS_COST_ROWS]
+        count, seconds = min(args.requests, args.cost_requests), min(args.seconds, args.cost_seconds)
         print(
-            f"\n{args.users:,} users x {args.days} days, {CONCURRENCY} concurrent keep-alive clients, up to"
-            f" {args.requests:,} requests or {args.seconds:g} s per run, {args.rounds} alternated rounds\n"
+            f"\nCost of the request metrics: {args.users:,} users x {args.days} days, {CONCURRENCY} concurrent"
+            f" keep-alive clients, up to {count:,} requests or {seconds:g} s per run, {args.rounds} alternated"
+            f" rounds; target: at most {METRICS_MAX_COST:.0%} of throughput\n"
         )
-        print("| endpoint | req/s with metrics | req/s without | with/without (median of rounds) |")
-        print("|---|---:|---:|---:|")
+        print(
+            "| row | req/s with metrics | req/s without | with/without (median of rounds) | cost | target |"
+            " server CPU us/req with | without | CPU cost |"
+        )
+        print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
         for scenario in runs:
-            if args.only and not any(word in scenario.name for word in args.only):
+            if args.only and scenario.name != "bare FastAPI" and not any(w in scenario.name for w in args.only):
                 continue
             rates: dict[bool, list[float]] = {True: [], False: []}
-            ratios = []
-            measured = scenario.requests[: 200 + args.requests]
+            cpus: dict[bool, list[float]] = {True: [], False: []}
+            ratios, cpu_ratios = [], []
+            measured = scenario.requests[: 200 + count]
             for round_ in range(args.rounds):
                 order = (True, False) if round_ % 2 == 0 else (False, True)
-                rate = {}
+                rate, cpu = {}, {}
                 for on in order:
+                    key = (scenario.server, on)
                     result = asyncio.run(
-                        run_scenario(scenario, ports[on], servers[on].pid, measured, args.seconds, 200, CONCURRENCY)
+                        run_scenario(scenario, ports[key], servers[key].pid, measured, seconds, 200, CONCURRENCY)
                     )
-                    rate[on] = len(result.latencies) / result.seconds
+                    rate[on] = result.rps
                     rates[on].append(rate[on])
+                    cpu[on] = result.server_cpu / max(len(result.latencies), 1) * 1e6
+                    cpus[on].append(cpu[on])
                 ratios.append(rate[True] / rate[False])
+                cpu_ratios.append(cpu[True] / cpu[False] if cpu[False] else 1.0)
             with_rate, without_rate = statistics.median(rates[True]), statistics.median(rates[False])
-            ratio = statistics.median(ratios)
+            ratio, cpu_cost = statistics.median(ratios), statistics.median(cpu_ratios) - 1
+            verdict = f"{'meets' if 1 - ratio <= METRICS_MAX_COST else 'MISSES'} <= {METRICS_MAX_COST:.0%}"
             print(
-                f"| {scenario.name:<34} | {with_rate:>18,.0f} | {without_rate:>13,.0f} | {ratio:>31.3f} |", flush=True
+                f"| {scenario.name:<34} | {with_rate:>18,.0f} | {without_rate:>13,.0f} | {ratio:>31.3f} |"
+                f" {1 - ratio:>6.1%} | {verdict} | {statistics.median(cpus[True]):,.0f} |"
+                f" {statistics.median(cpus[False]):,.0f} | {cpu_cost:+.1%} |",
+                flush=True,
+            )
+            summary.append(
+                f"metrics cost, {scenario.name}: {1 - ratio:.1%} of throughput ({verdict}),"
+                f" {cpu_cost:+.1%} server CPU per request"
             )
     finally:
         for server in servers.values():
             server.terminate()
             server.wait(timeout=30)
+    return summary
 
 
 async def _cpu_per_request(app: Any, path: str, count: int) -> float:
@@ -440,38 +507,18 @@ def metrics_cpu_cost(rounds: int, count: int = 5000) -> tuple[float, float]:
     return statistics.median(samples[True]), statistics.median(samples[False])
 
 
-def main() -> None:
-    """Prepare the data, serve the API with the cache off and on, drive every scenario and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--requests", type=int, default=4000, help="measured requests per scenario (4000)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="time limit per scenario (20)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
-    parser.add_argument("--only", nargs="*", metavar="WORD", help="run only the rows whose name contains a WORD")
-    parser.add_argument(
-        "--metrics-cost", action="store_true", help="compare throughput with and without the request metrics"
-    )
-    parser.add_argument("--rounds", type=int, default=5, help="alternated rounds of --metrics-cost (5)")
-    args = parser.parse_args()
+def load_tables(url: str, first: date, last: date, args: argparse.Namespace) -> list[str]:
+    """Serve the API with the cache off and on, drive every row with 32 clients then 1, print the tables.
 
-    if args.metrics_cost:
-        with_us, without_us = metrics_cpu_cost(max(args.rounds, 5))
-        print(
-            f"bare route, CPU per request in process: {with_us:.1f} us with the request metrics,"
-            f" {without_us:.1f} us without ({with_us / without_us:.3f}x)",
-            flush=True,
-        )
-    url, first, last = prepare_database(args.users, args.days)
-    if args.metrics_cost:
-        metrics_cost(url, first, last, args)
-        return
+    Returns the summary lines of the cache's ratio targets.
+    """
     ports = {"cache": free_port(), "off": free_port()}
     servers = [start_server(url, ports["cache"], args.workers, cache=True)]
+    summary = []
     try:
         servers.append(start_server(url, ports["off"], args.workers, cache=False))
         runs = scenarios(url, first, last, args.users)
-        for concurrency, count in ((CONCURRENCY, args.requests), (1, min(args.requests, 500))):
+        for concurrency, count in ((CONCURRENCY, args.requests), (1, min(args.requests, args.single_requests))):
             print(
                 f"\n{args.users:,} users x {args.days} days, uvicorn with {args.workers} worker(s) on loopback,"
                 f" {concurrency} concurrent keep-alive client(s), up to {count:,} requests or"
@@ -482,15 +529,15 @@ def main() -> None:
             print(
                 "| endpoint                           | requests |  p50 ms |  p95 ms |  p99 ms | mean ms |"
                 "    req/s | errors | req/s vs bare | p95 vs bare | server CPU us/req | p95 target   |"
+                " cache target (issue 22)         |"
             )
-            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-            bare: Result | None = None
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
             bare_scenario = runs[0]
             for scenario in runs:
                 if args.only and scenario.name != "bare FastAPI" and not any(w in scenario.name for w in args.only):
                     continue
                 port = ports[scenario.server]
-                warmup = 200
+                warmup = 200 if concurrency > 1 else 20
                 measured = scenario.requests[: warmup + count]
                 if scenario.expect == 304:
                     measured = asyncio.run(with_etags(port, measured))
@@ -501,8 +548,7 @@ def main() -> None:
                 pid = servers[0 if scenario.server == "cache" else 1].pid
                 result = asyncio.run(run_scenario(scenario, port, pid, measured, args.seconds, warmup, concurrency))
                 if scenario is bare_scenario:
-                    bare = result
-                    print(result.row(None), flush=True)
+                    print(result.row(None, concurrency)[0], flush=True)
                     continue
                 # The machine's speed drifts within minutes: compare with the bare route measured just after.
                 bare_requests = bare_scenario.requests[: warmup + count]
@@ -511,11 +557,62 @@ def main() -> None:
                         bare_scenario, ports["cache"], servers[0].pid, bare_requests, args.seconds, warmup, concurrency
                     )
                 )
-                print(result.row(bare), flush=True)
+                line, verdict = result.row(bare, concurrency)
+                print(line, flush=True)
+                if verdict is not None:
+                    p95_ratio = result.percentile(95) / bare.percentile(95)
+                    summary.append(
+                        f"{scenario.name}, {concurrency} client(s): {result.rps / bare.rps:.2f}x the bare route's"
+                        f" req/s, p95 {p95_ratio:.2f}x its p95: {verdict}"
+                    )
     finally:
         for server in servers:
             server.terminate()
             server.wait(timeout=30)
+    return summary
+
+
+def main() -> None:
+    """Prepare the data, then the load tables and the metrics cost (or one of them), and a summary of the targets."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--requests", type=int, default=4000, help="measured requests per row, 32 clients (4000)")
+    parser.add_argument("--single-requests", type=int, default=500, help="measured requests per row, 1 client (500)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time limit per row (20)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
+    parser.add_argument("--only", nargs="*", metavar="WORD", help="run only the rows whose name contains a WORD")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--metrics-cost", action="store_true", help="only the cost of the request metrics")
+    only.add_argument("--skip-metrics-cost", action="store_true", help="only the load tables")
+    parser.add_argument("--rounds", type=int, default=5, help="alternated rounds of the metrics cost (5)")
+    parser.add_argument("--cost-requests", type=int, default=2000, help="requests per metrics-cost run (2000)")
+    parser.add_argument("--cost-seconds", type=float, default=5.0, help="time limit per metrics-cost run (5)")
+    args = parser.parse_args()
+
+    began = time.monotonic()
+    url, first, last = prepare_database(args.users, args.days)
+    prepared = time.monotonic()
+    summary = []
+    if not args.metrics_cost:
+        summary += load_tables(url, first, last, args)
+    if not args.skip_metrics_cost:
+        with_us, without_us = metrics_cpu_cost(max(args.rounds, 5))
+        print(
+            f"\nbare route, CPU per request in process: {with_us:.1f} us with the request metrics,"
+            f" {without_us:.1f} us without ({with_us / without_us:.3f}x)",
+            flush=True,
+        )
+        summary += metrics_cost(url, first, last, args)
+    finished = time.monotonic()
+    print(f"\nSummary ({args.users:,} users x {args.days} days; load average {os.getloadavg()[0]:.1f} at the end):")
+    for line in summary:
+        print(f"- {line}")
+    print(
+        f"- took {finished - began:.0f} s: {prepared - began:.0f} s preparing the database,"
+        f" {finished - prepared:.0f} s measuring",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     api_cache_max_entries: int = Field(
         default=10000, ge=1, description="Responses each API process caches at most (least recently used go)."
     )
+    api_token_cache_max_entries: int = Field(
+        default=10000,
+        ge=0,
+        description="Verified bearer tokens each API process remembers until their `exp` (0: verify every request).",
+    )
 
     # The front end (web/): where its build is, and the other origins allowed to call the API from a browser.
     web_dist_dir: Path = Field(

@@ -18,10 +18,10 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from api.core import cache_metrics
@@ -32,6 +32,9 @@ LATEST = date.max
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+CacheKey = tuple[Hashable, ...]
+AliasKey = tuple[UUID, str, bytes]  # user, path, raw query string
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,8 @@ class CachedResponse:
 
     ``first_date``..``last_date`` (inclusive) are the local dates its figures read; ``local_today``
     is the user's date it was computed on (None when it does not depend on it) and ``valid_until``
-    the instant (epoch seconds, database clock) after which it must not be served.
+    the instant (epoch seconds, database clock) after which it must not be served; ``headers`` the
+    caching headers it is answered with (``ETag``, ``Last-Modified``...), formatted when it is stored.
     """
 
     endpoint: str
@@ -60,6 +64,21 @@ class CachedResponse:
     goals: bool
     local_today: date | None
     valid_until: float = math.inf
+    headers: Mapping[str, str] = field(default_factory=dict)  # its caching headers, formatted once
+
+
+@dataclass(frozen=True, slots=True)
+class RequestAlias:
+    """What one exact request (user, path, raw query string) was answered with: its cache key and route.
+
+    Learnt from a request the route validated and normalised, so the fast path
+    (api/core/cached_hits.py) can answer the same request again without either; ``local_today``
+    is the user's date the key was resolved on (a ``7d`` range means other dates tomorrow).
+    """
+
+    key: CacheKey
+    route: Any
+    local_today: date
 
 
 class LruStore(Generic[K, V]):
@@ -94,9 +113,6 @@ class LruStore(Generic[K, V]):
         return len(self.entries)
 
 
-CacheKey = tuple[Hashable, ...]
-
-
 class ResponseCache:
     """Responses of one API process, keyed by ``(user_id, endpoint, normalised parameters...)``."""
 
@@ -109,6 +125,8 @@ class ResponseCache:
         self.listener_retry_seconds = 1.0  # pause between attempts to (re)connect the listener
         self.responses: LruStore[CacheKey, CachedResponse] = LruStore(max_entries, self._evicted)
         self.todays: LruStore[UUID, UserToday] = LruStore(max_entries)
+        self.aliases: LruStore[AliasKey, RequestAlias] = LruStore(max_entries)
+        self.alias_paths: set[str] = set()  # paths some alias names (the fast path ignores the others)
         self.hits = 0
         self.misses = 0
         self.evictions = 0
@@ -137,8 +155,16 @@ class ResponseCache:
             return None
         return today
 
-    def get(self, key: CacheKey, today: UserToday | None) -> CachedResponse | None:
-        """The stored response for ``key``, unless it was computed on another local date or has expired."""
+    def alias(self, key: AliasKey) -> RequestAlias | None:
+        """What the exact request ``key`` was answered with, while the cache is active."""
+        return self.aliases.get(key) if self.active else None
+
+    def get(self, key: CacheKey, today: UserToday | None, count_miss: bool = True) -> CachedResponse | None:
+        """The stored response for ``key``, unless it was computed on another local date or has expired.
+
+        A hit is counted; a miss too unless ``count_miss`` is false (the fast path, which hands a miss on
+        to the route, where it is counted).
+        """
         endpoint = str(key[1])
         entry = self.responses.get(key) if self.active else None
         if entry is not None and (
@@ -148,6 +174,8 @@ class ResponseCache:
             self.responses.pop(key)
             entry = None
         if entry is None:
+            if not count_miss:
+                return None
             self.misses += 1
             cache_metrics.counter(cache_metrics.MISSES, endpoint).inc()
             return None
@@ -165,6 +193,11 @@ class ResponseCache:
         if self.active and generation == self.generation:
             self.responses.put(key, entry)
 
+    def put_alias(self, key: AliasKey, alias: RequestAlias, generation: int) -> None:
+        if self.active and generation == self.generation:
+            self.aliases.put(key, alias)
+            self.alias_paths.add(key[1])
+
     # Invalidation
 
     def _invalidated(self) -> None:
@@ -175,6 +208,7 @@ class ResponseCache:
         self._invalidated()
         self._drop(lambda entry: True, reason="all")
         self.todays.clear()
+        self.aliases.clear()
 
     def drop_dates(self, start_date: date, end_date: date) -> None:
         """Forget the entries that read a local date in ``[start_date, end_date)`` (a ranged build's dates).

@@ -21,7 +21,7 @@ from fastapi import Depends, Request, Response
 from psycopg import AsyncConnection
 from pydantic import BaseModel
 
-from api.core.cache import EARLIEST, CachedResponse, ResponseCache, UserToday
+from api.core.cache import EARLIEST, CachedResponse, CacheKey, RequestAlias, ResponseCache, UserToday
 from api.core.http import etag_matches, freshness_headers, make_etag, not_modified
 from api.deps import CurrentUser, get_pool, unauthorized
 
@@ -53,10 +53,10 @@ def period_start(period: str, day: date) -> date:
 
 
 def respond_from(request: Request, entry: CachedResponse) -> Response:
-    """A stored response, or a 304 when the client holds it."""
+    """A stored response, or a 304 when the client holds it (the headers as stored, formatted once)."""
     if etag_matches(request, entry.etag):
-        return not_modified(entry.etag, entry.data_as_of)
-    return Response(entry.body, media_type="application/json", headers=freshness_headers(entry.etag, entry.data_as_of))
+        return Response(status_code=304, headers=entry.headers)
+    return Response(entry.body, media_type="application/json", headers=entry.headers)
 
 
 def json_response(request: Request, computed: Computed) -> tuple[Response, bytes, str]:
@@ -132,6 +132,7 @@ class CachedReads:
         if self.active:
             entry = self.cache.get(full_key, today)
             if entry is not None:
+                self._learn(full_key, today)
                 return respond_from(self.request, entry)
         computed = await compute(await self.connection())
         response, body, etag = json_response(self.request, computed)
@@ -146,9 +147,19 @@ class CachedReads:
                 goals=goals,
                 local_today=today.local_today,
                 valid_until=today.valid_until,
+                headers=freshness_headers(etag, computed.data_as_of),
             )
             self.cache.put(full_key, entry, self.generation)
+            self._learn(full_key, today)
         return response
+
+    def _learn(self, full_key: CacheKey, today: UserToday | None) -> None:
+        """Remember that this exact request (user, path, query string) means ``full_key``: the fast path's alias."""
+        if today is None:
+            return
+        scope = self.request.scope
+        alias = RequestAlias(key=full_key, route=scope.get("route"), local_today=today.local_today)
+        self.cache.put_alias((self.user_id, scope["path"], scope["query_string"]), alias, self.generation)
 
     async def etag(
         self,
