@@ -11,7 +11,8 @@
   requests waiting now).
 - ``pulse_build_*``: read at scrape time from what the orchestration's builds write to the database:
   ``analytics.mart_build_log`` (one row per successful build of the daily marts, appended after the
-  marts and their tests pass) gives the time of the last successful build and the dates it covered, and
+  marts and their tests pass; dbt's on-run-end hook records when the invocation ended) gives the time
+  of the last successful build, the dates it covered, its duration and the marts' rows in its range, and
   PostgreSQL's own statistics give each public mart's row count (an estimate kept by the server, not a
   ``count(*)`` of big tables). Reading at scrape time keeps one source of truth (the database every
   build writes) and works whoever launched the build (schedule, sensor, CLI, backfill).
@@ -47,6 +48,16 @@ BUILD_LAST_SUCCESS = Gauge(
 )
 BUILD_LAST_RANGE_DAYS = Gauge("pulse_build_last_range_days", "Local dates the last successful build rebuilt.")
 BUILDS_TOTAL = Gauge("pulse_builds_recorded", "Successful builds of the daily marts recorded in mart_build_log.")
+BUILD_LAST_DURATION = Gauge(
+    "pulse_build_last_duration_seconds",
+    "Seconds the last successful build of the daily marts took, its dbt invocation's start to end (mart_build_log).",
+)
+BUILD_LAST_ROWS = Gauge(
+    "pulse_build_last_rows",
+    "Rows of each date-partitioned mart in the date range the last successful build rebuilt (mart_build_log).",
+    ["mart"],
+)
+BUILD_LOG_MARTS = ("analytics_daily_metrics", "daily_category_metrics", "fct_task_dates")
 MART_ROWS = Gauge("pulse_mart_rows", "Rows of a public mart (PostgreSQL's estimate, no count(*)).", ["mart"])
 
 OTHER = "other"
@@ -60,10 +71,10 @@ LATENCY = Histogram(
 )
 
 BUILD_QUERY = """
-select extract(epoch from max(built_at))::float8,
-       (select end_date - start_date from analytics.mart_build_log order by built_at desc limit 1),
-       count(*)
-from analytics.mart_build_log
+select extract(epoch from last.built_at)::float8, last.end_date - last.start_date, last.duration_seconds,
+       last.daily_rows, last.category_rows, last.task_date_rows,
+       (select count(*) from analytics.mart_build_log)
+from (select * from analytics.mart_build_log order by built_at desc limit 1) as last
 """
 ROWS_QUERY = """
 select c.relname, greatest(c.reltuples, 0)::float8
@@ -139,10 +150,16 @@ async def read_database_metrics(pool: AsyncConnectionPool[Any]) -> None:
             build = await (await conn.execute(BUILD_QUERY)).fetchone()
     except (psycopg.Error, TimeoutError, OSError):
         return  # no database or no build yet: the request metrics are still worth serving
-    if build is not None and build[0] is not None:
-        BUILD_LAST_SUCCESS.set(build[0])
-        BUILD_LAST_RANGE_DAYS.set(build[1] or 0)
-    BUILDS_TOTAL.set(build[2] if build is not None else 0)
+    if build is None:
+        BUILDS_TOTAL.set(0)
+        return
+    BUILD_LAST_SUCCESS.set(build[0])
+    BUILD_LAST_RANGE_DAYS.set(build[1] or 0)
+    if build[2] is not None:  # null for a build logged before the log recorded durations
+        BUILD_LAST_DURATION.set(build[2])
+    for mart, rows in zip(BUILD_LOG_MARTS, build[3:6], strict=True):
+        BUILD_LAST_ROWS.labels(mart=mart).set(rows)
+    BUILDS_TOTAL.set(build[6])
 
 
 async def metrics_endpoint(request: Request) -> Response:

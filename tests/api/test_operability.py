@@ -120,10 +120,22 @@ def test_metrics_report_the_pool_and_the_last_build(client: TestClient, warehous
             "select extract(epoch from max(built_at))::float8, count(*) from analytics.mart_build_log"
         ).fetchone()
         assert row is not None
+        last = conn.execute(
+            "select extract(epoch from finished_at - built_at)::float8, duration_seconds, daily_rows, category_rows,"
+            " task_date_rows, (select max(built_at) < max(finished_at) from analytics.mart_build_log)"
+            " from analytics.mart_build_log order by built_at desc limit 1"
+        ).fetchone()
         conn.execute("analyze analytics.analytics_daily_metrics")
         daily_rows = conn.execute("select count(*) from analytics.analytics_daily_metrics").fetchone()
     assert value(samples, "pulse_build_last_success_timestamp_seconds") == pytest.approx(row[0])
     assert value(samples, "pulse_builds_recorded") == row[1] >= 1
+    # The build's duration: its dbt invocation's start to the on-run-end hook, recorded by dbt.
+    assert last is not None and last[5], "the on-run-end hook recorded no end after the start"
+    assert last[0] == pytest.approx(last[1]) and 0 < last[1] < 3600
+    assert value(samples, "pulse_build_last_duration_seconds") == pytest.approx(last[1])
+    assert value(samples, "pulse_build_last_rows", mart="analytics_daily_metrics") == last[2] > 0
+    assert value(samples, "pulse_build_last_rows", mart="daily_category_metrics") == last[3]
+    assert value(samples, "pulse_build_last_rows", mart="fct_task_dates") == last[4]
     samples = metric_samples(client.get("/metrics").text)
     assert daily_rows is not None and daily_rows[0] > 0
     assert value(samples, "pulse_mart_rows", mart="analytics_daily_metrics") == daily_rows[0]

@@ -12,7 +12,8 @@
     One row per build of the date-partitioned marts: the local-date range [start_date, end_date) it
     rebuilt, when the run started (the data is at least that fresh), dbt's invocation id and the marts'
     row counts of the range. It reads the marts, so it runs after them and their tests: a failed build
-    leaves no row. Never rebuilt by --full-refresh.
+    leaves no row. Never rebuilt by --full-refresh. finished_at and duration_seconds say when the row
+    was written; the on-run-end hook record_build_finished moves them to the end of the whole invocation.
 -#}
 
 select
@@ -20,6 +21,9 @@ select
     {{ range_end_date() }} as end_date,
     '{{ run_started_at.isoformat() }}'::timestamptz as built_at,
     '{{ invocation_id }}'::text as invocation_id,
+    clock_timestamp() as finished_at,
+    extract(epoch from clock_timestamp() - '{{ run_started_at.isoformat() }}'::timestamptz)::float8
+        as duration_seconds,
     (
         select count(*)
         from {{ ref('analytics_daily_metrics') }}
