@@ -16,6 +16,7 @@ from psycopg import sql
 
 from pulse.database import database_url, with_database
 from pulse.schema import init_database
+from pulse.seed import TABLES
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +38,18 @@ def drop_database(server_url: str, url: str) -> None:
     name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def copy_source(source_url: str, target_url: str) -> None:
+    """Copy every app table's rows, parents first, from one initialized database into the empty tables of another."""
+    with psycopg.connect(source_url) as source, psycopg.connect(target_url) as target:
+        for table in TABLES:
+            with (
+                source.cursor().copy(f"copy app.{table} to stdout") as out,
+                target.cursor().copy(f"copy app.{table} from stdin") as into,
+            ):
+                for block in out:
+                    into.write(block)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ from typing import Any
 import psycopg
 
 from pulse.dbt import build_warehouse
-
-APP_TABLES = ("users", "categories", "tasks", "user_calendar_days", "goals")  # parents first
+from tests.conftest import copy_source
 
 MART_QUERIES = {
     "analytics_daily_metrics": "select user_id, date, total_scheduled_minutes, focus_minutes, focus_available_minutes,"
@@ -20,18 +19,6 @@ MART_QUERIES = {
     "fct_task_dates": "select user_id, task_id, date from analytics.fct_task_dates"
     " where date between %(first)s and %(last)s",
 }
-
-
-def copy_source(source_url: str, target_url: str) -> None:
-    """Copy every app table's rows from one initialized database to another."""
-    with psycopg.connect(source_url) as source, psycopg.connect(target_url) as target:
-        for table in APP_TABLES:
-            with (
-                source.cursor().copy(f"copy app.{table} to stdout") as out,
-                target.cursor().copy(f"copy app.{table} from stdin") as into,
-            ):
-                for block in out:
-                    into.write(block)
 
 
 def mart_rows(url: str, first: date, last: date) -> dict[str, set[tuple[Any, ...]]]:

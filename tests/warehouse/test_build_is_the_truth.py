@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from pulse.dbt import DAILY_TAG, build_vars, build_warehouse, run_dbt
 from pulse.seed import TABLES, SeedPlan, seed_database
+from tests.conftest import copy_source
 
 PLAN = SeedPlan(users=12, days=14, start=date(2025, 6, 1), seed=11)
 OTHER_PLAN = SeedPlan(users=10, days=14, start=date(2025, 6, 1), seed=12)
@@ -61,19 +62,6 @@ def mart_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
             query = f"select {texts} from analytics.{mart} order by {key}"
             found[mart] = conn.execute(query).fetchall()
     return found
-
-
-def copy_source(source_url: str, target_url: str) -> None:
-    """Every row of every app table of ``source_url`` into the (empty) app tables of ``target_url``."""
-    with psycopg.connect(source_url) as source, psycopg.connect(target_url) as target:
-        for table in TABLES:
-            with (
-                source.cursor().copy(f"copy app.{table} to stdout") as out,
-                target.cursor().copy(f"copy app.{table} from stdin") as into,
-            ):
-                for block in out:
-                    into.write(block)
-        target.commit()
 
 
 def assert_marts_equal_a_fresh_full_build(url: str, make_pulse_db: Callable[[], str]) -> None:
