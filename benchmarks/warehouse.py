@@ -170,6 +170,18 @@ def ranged_builds(url: str, last_day: date, runs: int, row: Row) -> None:
         timed_once(lambda: build(url, start, last_day + timedelta(days=1)), None, row)
 
 
+def print_table(title: str, rows: list[Row]) -> None:
+    """The result table: one line per row, its median, CPU, runs and note."""
+    width = max(len(row.label) for row in rows)
+    runs = [", ".join(f"{s:.1f}" for s in row.seconds) for row in rows]
+    runs_width = max(24, *(len(text) for text in runs))
+    print()
+    print(title)
+    print(f"{'measure':<{width}}  {'median s':>9}  {'CPU s':>6}  {'runs s':<{runs_width}}  note")
+    for row, text in zip(rows, runs, strict=True):
+        print(f"{row.label:<{width}}  {row.median:>9.1f}  {row.cpu:>6}  {text:<{runs_width}}  {row.note}")
+
+
 def main() -> None:
     """Seed, build, time and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -240,13 +252,9 @@ def main() -> None:
         ratio = longest[1].median / shortest[1].median
         longest[1].note = f"{ratio:.2f} x the {shortest[0]}-day history's (target <= 1.25)"
 
-    width = max(len(row.label) for row in rows)
-    print()
-    print(f"warehouse benchmark: medians of {args.runs} runs (full build and floor: {args.full_runs}, alternated)")
-    print(f"{'measure':<{width}}  {'median s':>9}  {'CPU s':>6}  {'runs s':<24}  note")
-    for row in rows:
-        runs = ", ".join(f"{s:.1f}" for s in row.seconds)
-        print(f"{row.label:<{width}}  {row.median:>9.1f}  {row.cpu:>6}  {runs:<24}  {row.note}")
+    print_table(
+        f"warehouse benchmark: medians of {args.runs} runs (full build and floor: {args.full_runs}, alternated)", rows
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from benchmarks.warehouse import Row, drop, say, seeded_database, settle, timed_once
+from benchmarks.warehouse import Row, drop, print_table, say, seeded_database, settle, timed_once
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD_SNIPPET = """
@@ -114,14 +114,8 @@ def main() -> None:
             drop(server, url)
             drop(server, old_url)
 
-    rows = [new, old]
-    width = max(len(row.label) for row in rows)
-    print()
-    print(f"2-day build ({start} to {end}, end exclusive), {args.users:,} users x {args.days} days, alternated pairs")
-    print(f"{'measure':<{width}}  {'median s':>9}  {'CPU s':>6}  {'runs s':<30}  note")
-    for row in rows:
-        runs = ", ".join(f"{s:.1f}" for s in row.seconds)
-        print(f"{row.label:<{width}}  {row.median:>9.1f}  {row.cpu:>6}  {runs:<30}  {row.note}")
+    title = f"2-day build ({start} to {end}, end exclusive), {args.users:,} users x {args.days} days, alternated pairs"
+    print_table(title, [new, old])
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the marts built by dbt (``pulse.dbt.build_warehouse``, as of now).
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -51,6 +52,14 @@ def make_client(settings: Settings, url: str) -> tuple[FastAPI, TestClient]:
     """The real app on ``url`` and a client that runs its lifespan."""
     app = create_app(settings, url)
     return app, TestClient(app)
+
+
+def wait_for_cache_listener(app: FastAPI, seconds: float = 30.0) -> None:
+    """Wait until the app's response cache holds its LISTEN connection (it caches nothing before)."""
+    deadline = time.monotonic() + seconds
+    while not app.state.response_cache.active:
+        assert time.monotonic() < deadline, "the cache listener did not connect"
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")

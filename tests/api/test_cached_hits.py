@@ -7,7 +7,6 @@ own answer, byte for byte and header for header, while anything else reaches the
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ from prometheus_client import REGISTRY
 from api.core.cache import ResponseCache
 from pulse.settings import Settings
 from tests.api import dataset
-from tests.api.conftest import Auth, make_client
+from tests.api.conftest import Auth, make_client, wait_for_cache_listener
 
 QUICK = "/api/v1/analytics/quick-stats"
 DASHBOARD = "/api/v1/analytics/dashboard"
@@ -33,11 +32,7 @@ def cached_app(api_settings: Settings, warehouse_db: str) -> Iterator[tuple[Fast
     """The app with the cache on, its listener connected."""
     app, client = make_client(api_settings.model_copy(update={"api_cache_enabled": True}), warehouse_db)
     with client:
-        cache: ResponseCache = app.state.response_cache
-        deadline = time.monotonic() + 30
-        while not cache.active:
-            assert time.monotonic() < deadline, "the cache listener did not connect"
-            time.sleep(0.02)
+        wait_for_cache_listener(app)
         yield app, client
 
 

@@ -19,7 +19,7 @@ from api.core.cache import ResponseCache
 from api.core.security import TokenError, TokenVerifier, mint_token
 from pulse.settings import Settings
 from tests.api import dataset
-from tests.api.conftest import make_client
+from tests.api.conftest import make_client, wait_for_cache_listener
 
 QUICK = "/api/v1/analytics/quick-stats"
 FEATURES = "/api/v1/features"
@@ -41,11 +41,7 @@ def strict_app(api_settings: Settings, warehouse_db: str) -> Iterator[tuple[Fast
     settings = api_settings.model_copy(update={"jwt_leeway_seconds": 0})
     app, client = make_client(settings, warehouse_db)
     with client:
-        cache: ResponseCache = app.state.response_cache
-        deadline = time.monotonic() + 30
-        while not cache.active:
-            assert time.monotonic() < deadline, "the cache listener did not connect"
-            time.sleep(0.02)
+        wait_for_cache_listener(app)
         yield app, client
 
 
