@@ -15,9 +15,12 @@
   so no two dbt invocations ever build at the same time, however launched.
 - The asset catalog groups the models by dbt layer (the folder under models/:
   staging, intermediate, marts), each with its owners (``LAYER_OWNERS``), and
-  the tables of every run carry ``dagster/row_count``: PostgreSQL's estimate
-  (``pg_class.reltuples``, kept by ANALYZE), read in one catalog query per run
-  instead of a ``count(*)`` of tables with millions of rows.
+  the tables of every run carry PostgreSQL's estimate of their rows
+  (``pg_class.reltuples``, kept by ANALYZE), read with one catalog query per
+  table instead of a ``count(*)`` of tables with millions of rows: as
+  ``dagster/row_count`` on unpartitioned tables, and as
+  ``pulse/table_row_estimate`` on the daily ones, where Dagster would show
+  ``dagster/row_count`` as the rows of each date partition (it is the whole table's).
 """
 
 import contextlib
@@ -79,10 +82,15 @@ where n.nspname = %(schema)s and c.relname = %(name)s and c.relkind in ('r', 'p'
 """
 
 
+ROW_COUNT_KEY = "dagster/row_count"  # the catalog's row count column: right for an unpartitioned table
+TABLE_ESTIMATE_KEY = "pulse/table_row_estimate"  # a daily table's rows, every date: not one partition's
+
+
 def with_row_estimates(events: Iterable[Any], dbt: PulseDbtCliResource) -> Iterator[Any]:
-    """The run's events as they come, each table's Output carrying ``dagster/row_count`` (PostgreSQL's estimate).
+    """The run's events as they come, each table's Output carrying PostgreSQL's estimate of the table's rows.
 
     One catalog lookup per table built, on one connection: no ``count(*)`` over tables of millions of rows.
+    A daily table's estimate is the whole table's, not its date partitions': it goes under its own key.
     """
     nodes: dict[str, dict[str, Any]] = _manifest()["nodes"]
     with contextlib.ExitStack() as stack:
@@ -97,7 +105,8 @@ def with_row_estimates(events: Iterable[Any], dbt: PulseDbtCliResource) -> Itera
                 conn = stack.enter_context(connect(dbt.database_url or database_url(), autocommit=True))
             relation = {"schema": node["schema"], "name": node.get("alias") or node["name"]}
             row = conn.execute(ROW_ESTIMATE_SQL, relation).fetchone()
-            yield event if row is None else event.with_metadata({**event.metadata, "dagster/row_count": row[0]})
+            key = TABLE_ESTIMATE_KEY if DAILY_TAG in node.get("tags", []) else ROW_COUNT_KEY
+            yield event if row is None else event.with_metadata({**event.metadata, key: row[0]})
 
 
 class DbtBuildConfig(Config):
