@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench install web-build web-test chromium
+.PHONY: demo test lint bench install web-build web-test chromium screenshots
 
 # The front end (web/): packages from the committed package-lock.json, reinstalled when it changes.
 WEB_STAMP := web/node_modules/.package-lock.json
@@ -51,6 +51,10 @@ DAGSTER_PORT ?=
 
 demo: $(STAMP) web-build
 	$(BIN)/pulse demo $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DAGSTER_PORT),--dagster-port $(DAGSTER_PORT))
+
+# docs/images/dagster-*.png from the running demo's Dagster UI (`make screenshots DAGSTER_PORT=3001`).
+screenshots: $(STAMP) chromium
+	$(BIN)/python -m pulse.dagster_screenshots $(if $(DAGSTER_PORT),--url http://127.0.0.1:$(DAGSTER_PORT))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

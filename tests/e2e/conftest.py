@@ -1,8 +1,8 @@
 """Fixtures of the end-to-end tests: the real app (API + built front end) on a free port, over a database with
 the API tests' dataset and marts built by a real dbt build, and Debian's Chromium driven by Playwright.
 
-No browser is downloaded: Playwright launches /usr/bin/chromium (``make test`` installs the Debian package
-when it is missing). The front end is built first when web/dist is missing or stale (``pulse.web``).
+No browser is downloaded: Playwright launches /usr/bin/chromium (pulse.browser; ``make test`` installs the
+Debian package when it is missing). The front end is built first when web/dist is missing or stale (``pulse.web``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from api.core.security import mint_token
 from api.main import create_app
+from pulse.browser import NoChromium, launch_chromium
 from pulse.dbt import build_warehouse
 from pulse.schema import init_database
 from pulse.settings import Settings
@@ -31,18 +32,6 @@ from pulse.web import WEB_DIR, ensure_built
 from tests.api import dataset
 from tests.conftest import create_database, drop_database
 
-CHROMIUM = Path("/usr/bin/chromium")
-# --disable-background-networking and friends: Chromium's own connections are refused on a closed network.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SECRET = "e2e-tests-secret-" + "x" * 32
 # The README's screenshots: taken by every run, written over docs/images/ only with PULSE_UPDATE_SCREENSHOTS=1
 # (their clock and toasts differ each run, so an ordinary `make test` would leave the checkout changed).
@@ -121,10 +110,9 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "no /usr/bin/chromium: install Debian's chromium package (make test does: apt-get install chromium)"
-        )
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        browser = launch_chromium(playwright)
+    except NoChromium as exc:
+        pytest.fail(str(exc))
     yield browser
     browser.close()
