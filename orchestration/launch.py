@@ -31,7 +31,7 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, Definit
 from orchestration import change_queue
 from orchestration.assets.dbt import AS_OF_TAG, FULL_REFRESH_TAG
 from orchestration.partitions import first_partition_date, last_partition_date, partition_range_tags
-from orchestration.remote_launch import LaunchFailed, find_launched_run, launch_run
+from orchestration.remote_launch import LaunchFailed, find_launched_run, launch_run, stop_code_server
 from orchestration.resources import PulseDatabase
 from orchestration.run_health import PID_TAG, WaitTimeout, process_alive, reap_dead_runs, wait_until_idle
 from orchestration.sensors import GRACE_SECONDS, MERGE_GAP_DAYS, SENSOR_NAME, describe, next_batch
@@ -250,7 +250,7 @@ def execute_followed(
     began, began_wall = time.monotonic(), time.time()
     echo = progress if verbose else None
     try:
-        run_id, _output = launch_run(instance, job_name, tags, launch_id, asset_selection, database.url, echo)
+        run_id, output = launch_run(instance, job_name, tags, launch_id, asset_selection, database.url, echo)
     except KeyboardInterrupt:
         created = find_launched_run(instance, launch_id)
         if created is not None:
@@ -270,6 +270,7 @@ def execute_followed(
     finally:
         done.set()
         follower.join()
+        stop_code_server(instance, run_id, output)
     summary.seconds = time.monotonic() - began
     summary.success = status == DagsterRunStatus.SUCCESS
     if summary.success:

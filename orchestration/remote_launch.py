@@ -18,6 +18,7 @@ through the instance (orchestration/launch.py) and stops it on Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import psutil
 from dagster import AssetKey, DagsterInstance, RunsFilter
 
 from orchestration.run_coordinator import LAUNCH_NOW, LAUNCH_TAG
@@ -38,6 +40,7 @@ LOCATION_MODULE = "orchestration.definitions"
 LOCATION_NAME = LOCATION_MODULE  # what `dagster dev -m orchestration.definitions` names the location
 REPOSITORY_NAME = "__repository__"  # Dagster's name for the repository of a Definitions object
 LAUNCH_ID_TAG = "pulse/launch_id"  # finds the run when the launching command was interrupted
+GRPC_INFO_TAG = ".dagster/grpc_info"  # where the run launcher says which code server runs the run
 LAUNCH_MUTATION = """
 mutation PulseLaunch($executionParams: ExecutionParams!) {
   launchRun(executionParams: $executionParams) {
@@ -105,11 +108,33 @@ class RunWorkerOutput:
             if self._echo is not None and plain.strip() and VARS_REPARSE_NOTICE not in plain:
                 self._echo(line if self._keep_colour else plain)
 
+    def wait_closed(self, timeout: float) -> bool:
+        """Wait until every process holding the pipe (launcher, code server, run worker) has exited."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def reason(self) -> str:
         """The last line that looks like an error, else the last line."""
         errors = [line for line in self.tail if "error" in line.lower() or "exception" in line.lower()]
         chosen = errors[-1] if errors else (self.tail[-1] if self.tail else "no output")
         return " ".join(chosen.split())[:400]
+
+
+def stop_code_server(instance: DagsterInstance, run_id: str, output: RunWorkerOutput, timeout: float = 15.0) -> None:
+    """Stop the code server the launcher started for a run that has ended, rather than let it linger.
+
+    The launcher leaves its code server running until the run it started ends and the server next looks (up
+    to a minute later); the server's socket is in the run's tags (``GRPC_INFO_TAG``, set by the run launcher).
+    """
+    run = instance.get_run_by_id(run_id)
+    socket_path = json.loads(run.tags.get(GRPC_INFO_TAG, "{}")).get("socket") if run is not None else None
+    if socket_path:
+        for process in psutil.process_iter(attrs=("cmdline",)):
+            words = process.info["cmdline"] or []
+            if "grpc" in words and socket_path in words:
+                with contextlib.suppress(psutil.Error):
+                    process.terminate()
+    output.wait_closed(timeout)
 
 
 def find_launched_run(instance: DagsterInstance, launch_id: str) -> str | None:

@@ -1,19 +1,26 @@
 """`pulse build` and `pulse refresh` go through Dagster: their runs, ranges and check results are in the instance."""
 
+import contextlib
+import os
 import re
+import signal
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from orchestration.instance import local_instance_config
+from orchestration.run_health import process_alive
 from pulse.cli import main
 from pulse.settings import get_settings
 from tests.orchestration.conftest import BURST_TASKS, Warehouse, run_cli
+from tests.orchestration.test_change_detection import start_cli, stop, wait_for_dbt_step
 
 START = "dagster/asset_partition_range_start"
 END = "dagster/asset_partition_range_end"
@@ -82,7 +89,7 @@ def test_pulse_build_prints_one_line_per_step_and_a_summary_without_colour_codes
     """The fixture's `pulse build` wrote into a StringIO (not a terminal): its whole output, line by line."""
     lines = warehouse.build_output.splitlines()
     assert "\x1b" not in warehouse.build_output
-    assert "partial parsing" not in warehouse.build_output.lower()
+    assert "unable to do partial parsing" not in warehouse.build_output.lower()
     steps = [line for line in lines if line.startswith("  step ")]
     # Dagster splits the unpartitioned dbt op where the daily assets sit between its models (step ..._2).
     ops = {re.sub(r"_\d+$", "", line.split()[1]) for line in steps}
@@ -104,7 +111,48 @@ def test_pulse_build_verbose_adds_every_event_and_dbts_own_log(warehouse: Wareho
     assert "\x1b" not in out  # not a terminal: dbt's and Dagster's colours are stripped
     assert "step daily_dbt_models started" in out and "check passed: " in out
     assert "Running with dbt=" in out and "Finished running" in out, out[-3000:]  # dbt's own log
-    assert "partial parsing" not in out.lower(), [line for line in out.splitlines() if "partial" in line.lower()]
+    # dbt parses again for each range's --vars and says so on every build: the one expected notice is left out.
+    assert "Unable to do partial parsing" not in out, [line for line in out.splitlines() if "Unable" in line]
+
+
+def test_sigterm_stops_the_run_it_launched_and_leaves_no_process(warehouse: Warehouse, cli_instance: Path) -> None:
+    day = warehouse.monday.isoformat()
+    build = start_cli(["build", "--start", day, "--end", day], cli_instance, warehouse)
+    try:
+        run_id = wait_for_dbt_step(cli_instance, build)
+        os.kill(build.pid, signal.SIGTERM)  # the command only, as `kill` would: it stops the run itself
+        out, _ = build.communicate(timeout=120)
+    finally:
+        stop(build)
+    assert build.returncode == 130, out[-3000:]
+    assert f"stopping run {run_id}" in out and "pulse: interrupted" in out, out[-3000:]
+    with DagsterInstance.from_config(str(cli_instance)) as instance:
+        run = instance.get_run_by_id(run_id)
+        assert run is not None and run.status in (DagsterRunStatus.CANCELED, DagsterRunStatus.FAILURE), run
+        assert not instance.event_log_storage.get_concurrency_info("dbt_warehouse").active_run_ids
+    assert process_alive(run) is False  # the run worker that recorded its PID is gone
+    deadline = time.monotonic() + 20
+    while (left := dagster_processes(cli_instance)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert left == []
+
+
+def test_a_launched_run_leaves_no_code_server_behind(warehouse: Warehouse, cli_instance: Path) -> None:
+    day = warehouse.monday.isoformat()
+    code, out = run_cli(["build", "--start", day, "--end", day], cli_instance, warehouse.url)
+    assert code == 0, out[-3000:]
+    assert dagster_processes(cli_instance) == []  # at once: the command stopped the launcher's code server
+
+
+def dagster_processes(home: Path) -> list[str]:
+    """Dagster processes (launcher, code server, run worker) working for the instance at ``home``."""
+    found = []
+    for process in psutil.process_iter(attrs=("pid", "cmdline", "environ")):
+        with contextlib.suppress(psutil.Error):
+            home_of = (process.info["environ"] or {}).get("DAGSTER_HOME")
+            if home_of and Path(home_of).resolve() == home.resolve() and process.pid != os.getpid():
+                found.append(f"{process.pid} {' '.join(process.info['cmdline'] or [])[:160]}")
+    return found
 
 
 @pytest.mark.parametrize(
