@@ -39,7 +39,6 @@ from orchestration.sensors import GRACE_SECONDS, MERGE_GAP_DAYS, SENSOR_NAME, de
 Progress = Callable[[str], None]
 RUN_KEY_TAG = "dagster/run_key"
 SENSOR_NAME_TAG = "dagster/sensor_name"
-START_TIMEOUT_SECONDS = 180.0  # as run monitoring's start_timeout_seconds (dagster.yaml)
 STOP_TIMEOUT_SECONDS = 60.0
 
 
@@ -213,7 +212,8 @@ def _stop_run(
 
 def _wait_finished(instance: DagsterInstance, run_id: str, progress: Progress) -> DagsterRunStatus:
     """Wait for the launched run to end (a dead run worker is marked failed by run_health); its status."""
-    start_deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    start_timeout = _wait_timeout(None)  # a run worker starts in seconds; a loaded machine takes minutes
+    start_deadline = time.monotonic() + start_timeout
     next_reap = time.monotonic() + 5
     while True:
         run = instance.get_run_by_id(run_id)
@@ -223,7 +223,7 @@ def _wait_finished(instance: DagsterInstance, run_id: str, progress: Progress) -
             return run.status
         if run.status in (DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING):
             if time.monotonic() > start_deadline:
-                raise RunFailed(f"run {run_id} did not start within {START_TIMEOUT_SECONDS:.0f} s")
+                raise RunFailed(f"run {run_id} did not start within {start_timeout:.0f} s (PULSE_WAIT_TIMEOUT_SECONDS)")
         elif time.monotonic() > next_reap:
             reap_dead_runs(instance, progress)
             next_reap = time.monotonic() + 5
