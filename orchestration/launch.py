@@ -193,7 +193,8 @@ def _stop_run(
         return
     progress(f"stopping run {run_id} ...")
     with contextlib.suppress(Exception):  # the code server is gone: the process below is stopped instead
-        instance.run_launcher.terminate(run_id)
+        # as the UI's Terminate does: a queued run is canceled at once, a launched one through its run launcher
+        instance.run_coordinator.cancel_run(run_id)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = instance.get_run_by_id(run_id)
@@ -215,15 +216,27 @@ def _wait_finished(instance: DagsterInstance, run_id: str, progress: Progress) -
     start_timeout = _wait_timeout(None)  # a run worker starts in seconds; a loaded machine takes minutes
     start_deadline = time.monotonic() + start_timeout
     next_reap = time.monotonic() + 5
+    said_queued = False
     while True:
         run = instance.get_run_by_id(run_id)
         if run is None:
             raise RunFailed(f"run {run_id} is not in the Dagster instance {instance.root_directory}")
         if run.is_finished:
             return run.status
-        if run.status in (DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING):
+        if run.status == DagsterRunStatus.QUEUED and not said_queued:
+            # An instance whose dagster.yaml is not Pulse's (e.g. a DAGSTER_HOME without one) queues every run.
+            progress(
+                f"run {run_id} is queued: the run coordinator of the Dagster instance {instance.root_directory}"
+                f" ({type(instance.run_coordinator).__name__}) leaves it to a Dagster daemon; waiting up to"
+                f" {start_timeout:.0f} s"
+            )
+            said_queued = True
+        if run.status in (DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING):
             if time.monotonic() > start_deadline:
-                raise RunFailed(f"run {run_id} did not start within {start_timeout:.0f} s (PULSE_WAIT_TIMEOUT_SECONDS)")
+                hint = " (queued: is a Dagster daemon running? `pulse ui` starts one)" if said_queued else ""
+                raise RunFailed(
+                    f"run {run_id} did not start within {start_timeout:.0f} s (PULSE_WAIT_TIMEOUT_SECONDS){hint}"
+                )
         elif time.monotonic() > next_reap:
             reap_dead_runs(instance, progress)
             next_reap = time.monotonic() + 5

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
+from orchestration.instance import local_instance_config
 from orchestration.run_health import PID_TAG
 from pulse import REPO_ROOT
 from tests.orchestration.conftest import (
@@ -76,6 +78,8 @@ def assert_refreshed(code: int, out: str) -> None:
 
 def start_cli(args: list[str], home: Path, warehouse: Warehouse) -> subprocess.Popen[str]:
     """`pulse ARGS` as a child process (its own process group) on ``home`` and the warehouse's database."""
+    if not (home / "dagster.yaml").exists():  # Pulse's instance settings, as `pulse` writes them for its own home
+        (home / "dagster.yaml").write_text(yaml.safe_dump(local_instance_config()))
     env = {**os.environ, "DAGSTER_HOME": str(home), "DATABASE_URL": warehouse.url}
     return subprocess.Popen(
         [sys.executable, "-m", "pulse.cli", *args],

@@ -144,6 +144,28 @@ def test_a_launched_run_leaves_no_code_server_behind(warehouse: Warehouse, cli_i
     assert dagster_processes(cli_instance) == []  # at once: the command stopped the launcher's code server
 
 
+def test_a_run_queued_by_an_instance_without_pulses_settings_fails_in_one_line_saying_why(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A DAGSTER_HOME without Pulse's dagster.yaml queues every run (Dagster's default coordinator): no hang."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # no dagster.yaml in it
+    monkeypatch.setenv("DATABASE_URL", warehouse.url)
+    monkeypatch.setenv("PULSE_WAIT_TIMEOUT_SECONDS", "5")
+    get_settings.cache_clear()
+    day = warehouse.monday.isoformat()
+    try:
+        assert main(["build", "--start", day, "--end", day]) == 1
+    finally:
+        get_settings.cache_clear()
+    captured = capsys.readouterr()
+    assert "is queued: the run coordinator of the Dagster instance" in captured.out, captured.out[-2000:]
+    (error,) = captured.err.strip().splitlines()
+    assert error.startswith("pulse: error: run ") and "is a Dagster daemon running?" in error, error
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        (run,) = instance.get_runs()
+        assert run.status in (DagsterRunStatus.CANCELED, DagsterRunStatus.FAILURE), run.status  # not left queued
+
+
 def dagster_processes(home: Path) -> list[str]:
     """Dagster processes (launcher, code server, run worker) working for the instance at ``home``."""
     found = []
