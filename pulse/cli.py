@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pulse.settings import Settings
 
 Handler = Callable[[argparse.Namespace], int | None]
+VERBOSE_HELP = "print every Dagster event and dbt's own log (default: one line per step and a summary)"
 
 
 class CommandError(RuntimeError):
@@ -152,7 +153,7 @@ def cmd_build(args: argparse.Namespace) -> None:
     as_of = _build_as_of(args.as_of) if args.as_of else None
     url = database_url()
     _prepare_dagster(prepare_manifest)
-    from orchestration.launch import RunFailed, build_range
+    from orchestration.launch import RunFailed, build_range, totals
     from orchestration.partitions import first_partition_date, last_partition_date
     from orchestration.run_health import WaitTimeout
 
@@ -171,10 +172,13 @@ def cmd_build(args: argparse.Namespace) -> None:
     print(f"building the warehouse ({scope}) in {mask_password(url)}", flush=True)
     began = time.perf_counter()
     try:
-        summary = build_range(start, last, as_of, args.full_refresh, progress=_say, supersede_queue=every_date)
+        summary = build_range(
+            start, last, as_of, args.full_refresh, progress=_say, supersede_queue=every_date, verbose=args.verbose
+        )
     except (RunFailed, WaitTimeout, ValueError) as exc:
         raise CommandError(str(exc)) from exc
-    print(f"built the warehouse ({scope}) in {time.perf_counter() - began:.1f} s (Dagster run {summary.run_id})")
+    took = time.perf_counter() - began
+    print(f"built the warehouse ({scope}) in {took:.1f} s: {totals([summary])} (Dagster run {summary.run_id})")
 
 
 def _prepare_dagster(prepare_manifest: Callable[[], object]) -> None:
@@ -195,15 +199,16 @@ def cmd_refresh(args: argparse.Namespace) -> None:
 
     url = database_url()
     _prepare_dagster(prepare_manifest)
-    from orchestration.launch import RunFailed, refresh
+    from orchestration.launch import RunFailed, refresh, totals
     from orchestration.run_health import WaitTimeout
 
     print(f"looking for source changes in {mask_password(url)}", flush=True)
+    began = time.perf_counter()
     try:
-        summaries = refresh(progress=_say)
+        summaries = refresh(progress=_say, verbose=args.verbose)
     except (RunFailed, WaitTimeout) as exc:
         raise CommandError(str(exc)) from exc
-    print(f"refreshed: {len(summaries)} runs")
+    print(f"refreshed in {time.perf_counter() - began:.1f} s: {totals(summaries)}")
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -314,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", help="address the API and the Dagster UI listen on (PULSE_API_HOST, default 127.0.0.1)")
     demo.add_argument("--api-port", type=_port, help="port of the API (PULSE_API_PORT, default 8000)")
     demo.add_argument("--dagster-port", type=_port, help="port of the Dagster UI (PULSE_DAGSTER_PORT, default 3000)")
+    demo.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     demo.set_defaults(handler=cmd_demo)
 
     build = commands.add_parser("build", help=cmd_build.__doc__, description=cmd_build.__doc__)
@@ -327,9 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--full-refresh", action="store_true", help="drop and rebuild the tables (parsed slots included)"
     )
+    build.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     build.set_defaults(handler=cmd_build)
 
     refresh = commands.add_parser("refresh", help=cmd_refresh.__doc__, description=cmd_refresh.__doc__)
+    refresh.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     refresh.set_defaults(handler=cmd_refresh)
 
     ui = commands.add_parser("ui", help=cmd_ui.__doc__, description=cmd_ui.__doc__)

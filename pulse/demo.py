@@ -63,6 +63,7 @@ class DemoOptions:
     host: str
     api_port: int
     dagster_port: int
+    verbose: bool = False
 
 
 @dataclass
@@ -224,28 +225,32 @@ def start_partitions_at_the_data(url: str) -> None:
     get_settings.cache_clear()
 
 
-def build_marts(url: str, progress: Progress) -> None:
-    """The first time a Dagster run of ``warehouse_job`` over the data's dates; afterwards ``pulse refresh``."""
-    from orchestration.launch import RunFailed, build_range, refresh
+def build_marts(url: str, progress: Progress, verbose: bool = False) -> None:
+    """The first time a Dagster run of ``warehouse_job`` over the data's dates; afterwards ``pulse refresh``.
+
+    One line per step and a summary; ``verbose`` adds every Dagster event and dbt's own log.
+    """
+    from orchestration.launch import RunFailed, build_range, refresh, totals
     from orchestration.partitions import first_partition_date, last_partition_date
     from orchestration.run_health import WaitTimeout
 
     if marts_built(url):
         progress("the marts are built: building the queued source changes (what 'pulse refresh' does)")
         try:
-            summaries = refresh(progress=progress)
+            summaries = refresh(progress=progress, verbose=verbose)
         except (RunFailed, WaitTimeout) as exc:
             raise DemoError(str(exc)) from exc
-        progress(f"refreshed: {len(summaries)} runs")
+        progress(f"refreshed: {totals(summaries)}")
         return
     start, end = build_range_for(data_dates(url), first_partition_date(), last_partition_date())
     progress(f"building the marts through Dagster (as 'pulse build --start {start} --end {end}')")
     began = time.perf_counter()
     try:
-        summary = build_range(start, end, progress=progress, supersede_queue=True)
+        summary = build_range(start, end, progress=progress, supersede_queue=True, verbose=verbose)
     except (RunFailed, WaitTimeout) as exc:
         raise DemoError(str(exc)) from exc
-    progress(f"built the marts in {time.perf_counter() - began:.1f} s (Dagster run {summary.run_id})")
+    took = time.perf_counter() - began
+    progress(f"built the marts in {took:.1f} s: {totals([summary])} (Dagster run {summary.run_id})")
 
 
 def build_front_end(progress: Progress) -> None:
@@ -393,7 +398,7 @@ def run_demo(options: DemoOptions, progress: Progress = print) -> int:
         raise DemoError(str(exc)) from exc
     prepare_data(options, url, progress)
     start_partitions_at_the_data(url)
-    build_marts(url, progress)
+    build_marts(url, progress, options.verbose)
     build_front_end(progress)
 
     logs = settings.data_dir.resolve() / "demo"
@@ -487,4 +492,5 @@ def options_from(args: Any) -> DemoOptions:
         host=args.host or settings.api_host,
         api_port=args.api_port or settings.api_port,
         dagster_port=args.dagster_port or settings.dagster_port,
+        verbose=bool(getattr(args, "verbose", False)),
     )

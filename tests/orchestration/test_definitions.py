@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import AssetCheckKey, AssetKey, Definitions, instance_for_test
+from dagster import AssetCheckKey, AssetKey, Definitions, QueuedRunCoordinator, instance_for_test
 from dagster._core.definitions.backfill_policy import BackfillPolicyType
 
 from orchestration.instance import PRODUCTION_INSTANCE_YAML, local_dagster_home, local_instance_config
@@ -93,7 +93,9 @@ def test_local_instance_has_the_production_limits_without_a_server() -> None:
     with instance_for_test(overrides=local) as instance:
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 3
         assert instance.event_log_storage.supports_global_concurrency_limits
-        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        # Dagster's run queue, except for the CLI's runs (orchestration/run_coordinator.py)
+        assert type(instance.run_coordinator).__name__ == "PulseRunCoordinator"
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
     home = local_dagster_home()
     assert home.is_relative_to(Path(__file__).resolve().parents[2]) or os.environ.get("PULSE_DATA_DIR")
     assert yaml.safe_load((home / "dagster.yaml").read_text()) == local
