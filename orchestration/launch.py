@@ -60,9 +60,10 @@ class StepTally:
     """What one step of a run did (for its one line of progress)."""
 
     started: float | None = None
-    materializations: int = 0
+    materializations: int = 0  # assets materialized (once per asset, however many date partitions)
     checks_passed: int = 0
     checks_failed: int = 0
+    partitions: dict[str, list[str]] = field(default_factory=dict)  # asset -> the dates it materialized
 
 
 @dataclass
@@ -76,7 +77,6 @@ class RunSummary:
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     failure: str | None = None
-    partitions: dict[str, list[str]] = field(default_factory=dict)
     steps: dict[str, StepTally] = field(default_factory=dict)
     seconds: float = 0.0
     rows_written: int = 0
@@ -92,24 +92,22 @@ def _error_line(error: Any) -> str:
     return " ".join(text.split())
 
 
-def _flush_partitions(summary: RunSummary) -> list[str]:
-    """One line per asset whose date partitions were materialized since the last flush."""
-    lines = [
+def _partition_lines(tally: StepTally) -> list[str]:
+    """One line per asset of the step that materialized date partitions (for ``verbose``)."""
+    return [
         f"materialized {key} for {len(parts)} dates ({min(parts)} to {max(parts)})"
-        for key, parts in summary.partitions.items()
+        for key, parts in tally.partitions.items()
     ]
-    summary.partitions.clear()
-    return lines
 
 
-def _step_line(step_key: str, outcome: str, tally: StepTally, ended: float, dates: list[str]) -> str:
+def _step_line(step_key: str, outcome: str, tally: StepTally, ended: float) -> str:
     """``step KEY succeeded in 12.3 s: 9 assets (14 dates, A to B), 40 checks passed, 0 failed``."""
     took = f" in {ended - tally.started:.1f} s" if tally.started is not None else ""
-    span = f" ({len(dates)} dates, {min(dates)} to {max(dates)})" if dates else ""
-    return (
-        f"step {step_key} {outcome}{took}: {tally.materializations} assets{span},"
-        f" {tally.checks_passed} checks passed, {tally.checks_failed} failed"
-    )
+    dates = sorted({day for parts in tally.partitions.values() for day in parts})
+    span = f" ({len(dates)} dates, {dates[0]} to {dates[-1]})" if dates else ""
+    assets = f"{tally.materializations} asset{'' if tally.materializations == 1 else 's'}"
+    checks = f"{tally.checks_passed} checks passed, {tally.checks_failed} failed"
+    return f"step {step_key} {outcome}{took}: {assets}{span}, {checks}"
 
 
 def _describe(event: Any, summary: RunSummary, verbose: bool = False) -> str | None:
@@ -125,22 +123,21 @@ def _describe(event: Any, summary: RunSummary, verbose: bool = False) -> str | N
         tally.started = event.timestamp
         return f"step {event.step_key} started" if verbose else None
     if kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
-        dates = sorted({day for parts in summary.partitions.values() for day in parts})
-        details = _flush_partitions(summary) if verbose else []
+        details = _partition_lines(tally) if verbose else []
         if kind == DagsterEventType.STEP_SUCCESS:
-            return "\n  ".join([*details, _step_line(event.step_key, "succeeded", tally, event.timestamp, dates)])
+            return "\n  ".join([*details, _step_line(event.step_key, "succeeded", tally, event.timestamp)])
         message = _error_line(getattr(data, "error", None))
         summary.failure = summary.failure or f"step {event.step_key} failed: {message[:400]}"
-        line = _step_line(event.step_key, "FAILED", tally, event.timestamp, dates)
+        line = _step_line(event.step_key, "FAILED", tally, event.timestamp)
         return "\n  ".join([*details, f"{line}; {summary.failure}"])
     if kind == DagsterEventType.ASSET_MATERIALIZATION:
         summary.materializations += 1
         materialization = event.asset_materialization
         key = materialization.asset_key.to_user_string()
         if materialization.partition:  # one event per date: summed up per asset when the step ends
-            if not summary.partitions.get(key):
+            if key not in tally.partitions:
                 tally.materializations += 1
-            summary.partitions.setdefault(key, []).append(materialization.partition)
+            tally.partitions.setdefault(key, []).append(materialization.partition)
             return None
         tally.materializations += 1
         return f"materialized {key}" if verbose else None
@@ -341,7 +338,7 @@ def build_range(
         with database.connect() as conn:
             claimed = len(change_queue.claim(conn, batch, limit=2**31 - 1))
         tags.update({change_queue.BATCH_TAG: batch, change_queue.BATCH_RUNS_TAG: "1"})
-        progress(f"this build of every date handles the {claimed} queued source changes (batch {batch})")
+        progress(f"this build of every date handles the {claimed:,} queued source changes (batch {batch})")
     progress(f"run of warehouse_job for local dates {start} to {end} (Dagster instance {instance.root_directory})")
     summary = execute_followed(instance, defs, "warehouse_job", tags, progress=progress, verbose=verbose)
     if batch is not None:

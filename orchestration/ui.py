@@ -27,10 +27,15 @@ def _reset_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def dagster_dev_command(host: str, port: int) -> list[str]:
-    """The ``dagster dev`` command line for Pulse's definitions."""
+def dagster_dev_command(host: str, port: int, log_format: str = "colored") -> list[str]:
+    """The ``dagster dev`` command line for Pulse's definitions.
+
+    ``log_format`` is that of the webserver's and daemon's own logs: ``colored`` for a terminal; ``json`` for a
+    file (Dagster's colored format writes colour codes whatever its output is).
+    """
     dagster = Path(sys.executable).parent / "dagster"
-    return [str(dagster), "dev", "-m", "orchestration.definitions", "-h", host, "-p", str(port)]
+    command = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", host, "-p", str(port)]
+    return [*command, "--log-format", log_format]
 
 
 def stop_group(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_SECONDS) -> None:

@@ -409,7 +409,7 @@ def run_demo(options: DemoOptions, progress: Progress = print) -> int:
     children = [
         Child(
             "Dagster webserver and daemon",
-            dagster_dev_command(options.host, options.dagster_port),
+            dagster_dev_command(options.host, options.dagster_port, log_format="json"),  # a file: no colour codes
             f"{dagster_url}/server_info",
             logs / "dagster.log",
         ),

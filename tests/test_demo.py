@@ -163,6 +163,13 @@ def curl_request(output: str) -> tuple[str, dict[str, str]]:
     return words[-1], headers
 
 
+JOB_PAGE_RUNS = """
+{ runsOrError(filter: {pipelineName: "warehouse_job",
+                       tags: [{key: ".dagster/repository", value: "__repository__@orchestration.definitions"}]}) {
+    ... on Runs { results { status repositoryOrigin { repositoryLocationName } } } } }
+"""
+
+
 def test_demo_comes_up_answers_and_leaves_nothing_running(demo_env: dict[str, str]) -> None:
     data_dir = Path(demo_env["PULSE_DATA_DIR"])
     first = start_demo(demo_env, "--users", "15", "--days", "10")
@@ -200,6 +207,23 @@ def test_demo_comes_up_answers_and_leaves_nothing_running(demo_env: dict[str, st
             timeout=30,
         ).json()["data"]["runsOrError"]["results"]
         assert {"jobName": "warehouse_job", "status": "SUCCESS"} in runs
+        # ... on the job's own page (its Runs tab filters on this tag) and the timeline (it needs the origin).
+        job_page = httpx.post(
+            f"http://127.0.0.1:{first.dagster_port}/graphql",
+            json={"query": JOB_PAGE_RUNS},
+            timeout=30,
+        ).json()["data"]["runsOrError"]["results"]
+        assert [(r["status"], r["repositoryOrigin"]["repositoryLocationName"]) for r in job_page] == [
+            ("SUCCESS", "orchestration.definitions")
+        ], job_page
+        # One line per step and a summary, no colour codes in the output or in the children's log files.
+        steps = [line for line in lines if line.startswith("  step ")]
+        assert 1 <= len(steps) <= 3 and all(" succeeded in " in line for line in steps), steps
+        assert not any("check passed:" in line for line in lines)
+        assert "\x1b" not in out
+        logs = sorted((data_dir / "demo").glob("*.log"))
+        assert [log.name for log in logs] == ["api.log", "dagster.log"]
+        assert not [log.name for log in logs if "\x1b" in log.read_text(errors="replace")]
         assert len(first.seen) >= 2, "the webserver/daemon and the API run as children"
     finally:
         code = first.stop(signal.SIGINT) if first.process.poll() is None else first.process.returncode

@@ -96,6 +96,7 @@ def test_pulse_build_prints_one_line_per_step_and_a_summary_without_colour_codes
     assert ops == {"daily_dbt_models", "unpartitioned_dbt_models"} and len(steps) <= 3, lines
     assert all(" succeeded in " in line and " checks passed, 0 failed" in line for line in steps), steps
     assert any(" dates, " in line for line in steps if "daily_dbt_models" in line), steps
+    assert not any(" dates, " in line for line in steps if "unpartitioned" in line), steps  # each step its own
     assert sum(line.startswith("run ") and " succeeded in " in line for line in lines) == 1, lines
     (summary,) = [line for line in lines if line.startswith("built the warehouse")]
     rows = re.search(r": 1 run, ([\d,]+) rows written, (\d+) checks passed, 0 failed", summary)
