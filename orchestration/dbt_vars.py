@@ -1,4 +1,4 @@
-"""The one translation of a Dagster partition key range into the dbt ``--vars`` of a build."""
+"""The one translation of a Dagster partition key range into the dbt vars of a build (sent by pulse.dbt.build_env)."""
 
 from __future__ import annotations
 

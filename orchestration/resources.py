@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from dagster_dbt.dbt_manifest import DbtManifestParam
 from pydantic import Field
 
 from orchestration.project import dbt_project
+from pulse import dbt as pulse_dbt
 from pulse.database import connect, database_url
-from pulse.dbt import dbt_env, dbt_executable
+from pulse.dbt import DBT_PROJECT_DIR, build_env, dbt_env, dbt_executable, reuse_parse
 from pulse.roles import TRANSFORM_ROLE, role_url
 
 
@@ -62,12 +64,21 @@ class PulseDbtCliResource(DbtCliResource):
         context: OpExecutionContext | AssetExecutionContext | None = None,
         target_path: Path | None = None,
     ) -> DbtCliInvocation:
-        """Start one dbt command with the database's connection variables in its environment."""
+        """Start one dbt command with the database's connection variables in its environment.
+
+        Without a ``target_path``, the command's target folder starts with the parse state saved for this database
+        (pulse.dbt.reuse_parse); :meth:`keep_parse` saves it back once the command is done.
+        """
+        connection = self.connection_env()
+        if target_path is None:
+            run = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-" if context is not None else ""
+            target_path = DBT_PROJECT_DIR / "target" / f"{run}{uuid.uuid4().hex[:7]}"
+            reuse_parse(target_path, connection)
         # dagster-dbt copies os.environ into the dbt process (and its adapter handle) when the command starts.
         # "buildable": a test runs with the models it tests; a relationship test of a daily mart to a staging view
         # runs with the mart (its other parent is upstream), never with the view alone, before the mart exists.
         # dagster-dbt still overrides it when it narrows the checks of a run.
-        with _environment({**self.connection_env(), "DBT_INDIRECT_SELECTION": "buildable"}):
+        with _environment({**connection, "DBT_INDIRECT_SELECTION": "buildable"}):
             return super().cli(
                 args,
                 raise_on_error=raise_on_error,
@@ -76,6 +87,25 @@ class PulseDbtCliResource(DbtCliResource):
                 context=context,
                 target_path=target_path,
             )
+
+    def build(
+        self,
+        args: Sequence[str],
+        dbt_vars: dict[str, str],
+        *,
+        context: OpExecutionContext | AssetExecutionContext | None = None,
+        manifest: DbtManifestParam | None = None,
+    ) -> DbtCliInvocation:
+        """Start ``dbt <args>`` with the build's vars (pulse.dbt.build_vars) as pulse.dbt.build_env's variables.
+
+        Not ``--vars``: dbt parses the whole project again whenever those change (each new date range).
+        """
+        with _environment(build_env(dbt_vars)):
+            return self.cli(args, context=context, manifest=manifest)
+
+    def keep_parse(self, invocation: DbtCliInvocation) -> None:
+        """Save a finished command's parse state for the next command on this database."""
+        pulse_dbt.keep_parse(invocation.target_path, self.connection_env())
 
 
 class PulseDatabase(ConfigurableResource):  # type: ignore[type-arg]

@@ -10,6 +10,7 @@ Each invocation writes into a target folder of its own, so concurrent builds
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -62,7 +63,9 @@ def dbt_env(url: str) -> dict[str, str]:
 
 
 def build_vars(start: date | None = None, end: date | None = None, as_of: datetime | None = None) -> dict[str, str]:
-    """The dbt ``--vars`` of a build of local dates ``[start, end)`` (end exclusive) with "now" = ``as_of``.
+    """The dbt vars of a build of local dates ``[start, end)`` (end exclusive) with "now" = ``as_of``.
+
+    They reach dbt as environment variables (:func:`build_env`, read by the macro ``build_var``), not ``--vars``.
 
     A missing bound keeps the project's default (all history); a missing ``as_of``
     lets dbt use the run's start time.
@@ -79,6 +82,19 @@ def build_vars(start: date | None = None, end: date | None = None, as_of: dateti
     if as_of is not None:
         build["as_of"] = as_of.isoformat()
     return build
+
+
+# The environment variables that carry a build's vars to dbt (macro build_var): not --vars, which dbt hashes
+# into its saved parse state, so that every new range parsed the whole project again (about 5 CPU-s).
+BUILD_ENV = {"start_date": "PULSE_BUILD_START_DATE", "end_date": "PULSE_BUILD_END_DATE", "as_of": "PULSE_BUILD_AS_OF"}
+
+
+def build_env(dbt_vars: dict[str, str]) -> dict[str, str]:
+    """The ``PULSE_BUILD_*`` variables of ``build_vars`` output: all of them, empty for a var left at its default.
+
+    Always all three, so that a variable of the calling environment never leaks into a build.
+    """
+    return {env: dbt_vars.get(name, "") for name, env in BUILD_ENV.items()}
 
 
 def dbt_executable() -> str:
@@ -143,9 +159,12 @@ def _run_dbt_once(
     dbt_vars: dict[str, str] | None,
     progress: Callable[[str], None] | None,
 ) -> None:
-    env = {**os.environ, **dbt_env(url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    connection = dbt_env(url)
+    dbt_vars = dbt_vars or {}
+    env = {**os.environ, **connection, **build_env(dbt_vars), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    other_vars = {name: value for name, value in dbt_vars.items() if name not in BUILD_ENV}
     target_path = Path(tempfile.mkdtemp(prefix="pulse-dbt-"))
-    _reuse_parse(target_path)
+    reuse_parse(target_path, connection)
     command = [
         dbt_executable(),
         *args,
@@ -158,8 +177,8 @@ def _run_dbt_once(
         "--log-path",
         str(target_path),
     ]
-    if dbt_vars:
-        command += ["--vars", json.dumps(dbt_vars)]
+    if other_vars:
+        command += ["--vars", json.dumps(other_vars)]
     try:
         tail: list[str] = []
         with subprocess.Popen(
@@ -178,8 +197,8 @@ def _run_dbt_once(
                 failure = " ".join((errors[-1] if errors else tail[-1] if tail else "no output").split())
                 failure = _explained(failure, tail)
             raise DbtBuildError(f"dbt {args[0]} failed: {failure}")
-        _keep_parse(target_path)
     finally:
+        keep_parse(target_path, connection)
         shutil.rmtree(target_path, ignore_errors=True)
 
 
@@ -193,29 +212,54 @@ def _explained(failure: str, tail: list[str]) -> str:
     return failure
 
 
-# dbt's saved parse state, shared by invocations as dagster-dbt shares it: dbt parses again whatever
-# changed since (files, vars, profile, env vars), so a stale copy costs a parse and is never wrong.
+# The parse state `dbt parse` leaves in the project (orchestration/project.py prepare_manifest): for the
+# profile of that parse only.
 PARSE_STATE = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+# dbt's saved parse state per connection profile, shared by the invocations on one database (run_dbt and the
+# Dagster resource): dbt keeps a parse only for the profile it was made with, so with one file for all, a
+# build on another database (the tests build dozens) parsed the whole project again, and so did the next
+# build on the first. dbt parses again whatever changed since (files, profile, env vars, --vars): a stale
+# copy costs a parse and is never wrong.
+PARSE_STATES = DBT_PROJECT_DIR / "target" / "parse_states"
+# The most recently used parse states kept (about 0.8 MB each); older ones are deleted.
+PARSE_STATES_KEPT = 40
 
 
-def _reuse_parse(target_path: Path) -> None:
-    """Start an invocation from the last saved parse state: a build with the same vars skips parsing (3 s here)."""
-    with contextlib.suppress(OSError):  # none saved yet: dbt parses everything
-        shutil.copyfile(PARSE_STATE, target_path / PARSE_STATE.name)
+def parse_state_path(connection: dict[str, str]) -> Path:
+    """The saved parse state of the profile of ``connection`` (``dbt_env``); what of it dbt hashes, not the password."""
+    names = ("PULSE_DB_HOST", "PULSE_DB_PORT", "PULSE_DB_USER", "PULSE_DB_NAME")
+    profile = "|".join(connection[name] for name in names)
+    return PARSE_STATES / f"{hashlib.sha256(profile.encode()).hexdigest()[:20]}.msgpack"
 
 
-def _keep_parse(target_path: Path) -> None:
-    """Save an invocation's parse state for the next one (an atomic rename: concurrent builds never see half a file)."""
+def reuse_parse(target_path: Path, connection: dict[str, str]) -> None:
+    """Start an invocation from the parse state saved for its profile (else the project's): no parse when it holds."""
+    for saved in (parse_state_path(connection), PARSE_STATE):
+        with contextlib.suppress(OSError):  # none saved yet: try the next, or dbt parses everything
+            target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(saved, target_path / PARSE_STATE.name)
+            return
+
+
+def keep_parse(target_path: Path, connection: dict[str, str]) -> None:
+    """Save an invocation's parse state for its profile (an atomic rename: others never read half a file).
+
+    Also when dbt failed: its parse state is written before any model runs, and holds.
+    """
     produced = target_path / PARSE_STATE.name
     if not produced.exists():
         return
+    state = parse_state_path(connection)
     try:
-        PARSE_STATE.parent.mkdir(exist_ok=True)
-        staged = PARSE_STATE.with_name(f"{PARSE_STATE.name}.{os.getpid()}.{time.monotonic_ns()}")
+        PARSE_STATES.mkdir(parents=True, exist_ok=True)
+        staged = state.with_name(f"{state.name}.{os.getpid()}.{time.monotonic_ns()}")
         shutil.copyfile(produced, staged)
-        os.replace(staged, PARSE_STATE)
+        os.replace(staged, state)
+        saved = sorted(PARSE_STATES.glob("*.msgpack"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for old in saved[PARSE_STATES_KEPT:]:
+            old.unlink(missing_ok=True)
     except OSError:
-        pass  # a read-only checkout: the next build parses again
+        pass  # a read-only checkout, or another process pruned the same file: the next build parses again
 
 
 def build_warehouse(

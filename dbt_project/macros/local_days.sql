@@ -5,14 +5,14 @@
     after it, exactly as SPEC section 2 says, so DST days are 23 or 25 hours long.
 -#}
 
-{#- First local date of the rebuilt range (dbt var start_date, inclusive). -#}
+{#- First local date of the rebuilt range (start_date, inclusive; macros/build_var.sql). -#}
 {% macro range_start_date() -%}
-    '{{ var("start_date") }}'::date
+    '{{ build_var("start_date") }}'::date
 {%- endmacro %}
 
-{#- End of the rebuilt range (dbt var end_date, exclusive). -#}
+{#- End of the rebuilt range (end_date, exclusive; macros/build_var.sql). -#}
 {% macro range_end_date() -%}
-    '{{ var("end_date") }}'::date
+    '{{ build_var("end_date") }}'::date
 {%- endmacro %}
 
 {#-
@@ -38,7 +38,7 @@
     for the default range (all history), where a scan is the right plan anyway.
 -#}
 {% macro slots_may_touch_range(scheduled_slots) -%}
-    {%- if var('start_date') == '1900-01-01' and var('end_date') == '9999-01-01' -%}
+    {%- if build_var('start_date') == '1900-01-01' and build_var('end_date') == '9999-01-01' -%}
         true
     {%- else -%}
         app.task_slot_days({{ scheduled_slots }}) && (
@@ -81,10 +81,10 @@
     ), 0)
 {%- endmacro %}
 
-{#- "Now" of a build: dbt var as_of (ISO timestamp with offset), else the run's start time. -#}
+{#- "Now" of a build: as_of (ISO timestamp with offset; macros/build_var.sql), else the run's start time. -#}
 {% macro build_as_of() -%}
-    {%- if var("as_of") -%}
-        '{{ var("as_of") }}'::timestamptz
+    {%- if build_var('as_of') -%}
+        '{{ build_var("as_of") }}'::timestamptz
     {%- else -%}
         '{{ run_started_at.isoformat() }}'::timestamptz
     {%- endif -%}

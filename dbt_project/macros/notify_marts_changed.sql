@@ -19,12 +19,12 @@
     {%- endif -%}
     {%- if wrote -%}
         {%- set all_history = flags.FULL_REFRESH
-            or (var('start_date') | string) <= '1900-01-01'
-            or (var('end_date') | string) >= '9999-01-01' -%}
+            or (build_var('start_date') | string) <= '1900-01-01'
+            or (build_var('end_date') | string) >= '9999-01-01' -%}
         {%- if all_history -%}
             {%- set payload = {} -%}
         {%- else -%}
-            {%- set payload = {'start_date': var('start_date') | string, 'end_date': var('end_date') | string} -%}
+            {%- set payload = {'start_date': build_var('start_date') | string, 'end_date': build_var('end_date') | string} -%}
         {%- endif -%}
         select pg_notify('pulse_marts_changed', '{{ tojson(payload) }}')
     {%- else -%}

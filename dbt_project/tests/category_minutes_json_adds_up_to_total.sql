@@ -7,7 +7,7 @@ select
     category_minutes
 from {{ ref('analytics_daily_metrics') }}
 where
-    date >= '{{ var("start_date") }}' and date < '{{ var("end_date") }}'
+    date >= '{{ build_var("start_date") }}' and date < '{{ build_var("end_date") }}'
     and (
         select coalesce(sum(value::integer), 0)
         from jsonb_each_text(category_minutes)

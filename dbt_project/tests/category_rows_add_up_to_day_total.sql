@@ -6,7 +6,7 @@ with day_totals as (
         date,
         total_scheduled_minutes
     from {{ ref('analytics_daily_metrics') }}
-    where date >= '{{ var("start_date") }}' and date < '{{ var("end_date") }}'
+    where date >= '{{ build_var("start_date") }}' and date < '{{ build_var("end_date") }}'
 ),
 
 category_totals as (
@@ -15,7 +15,7 @@ category_totals as (
         date,
         sum(scheduled_minutes) as category_minutes
     from {{ ref('daily_category_metrics') }}
-    where date >= '{{ var("start_date") }}' and date < '{{ var("end_date") }}'
+    where date >= '{{ build_var("start_date") }}' and date < '{{ build_var("end_date") }}'
     group by user_id, date
 )
 

@@ -2,7 +2,7 @@
 select *
 from {{ ref('analytics_daily_metrics') }}
 where
-    date >= '{{ var("start_date") }}' and date < '{{ var("end_date") }}'
+    date >= '{{ build_var("start_date") }}' and date < '{{ build_var("end_date") }}'
     and (
         focus_minutes > focus_available_minutes
         or focus_minutes > total_scheduled_minutes

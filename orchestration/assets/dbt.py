@@ -140,12 +140,12 @@ def build_options(context: AssetExecutionContext, config: DbtBuildConfig) -> tup
     return as_of, full_refresh
 
 
-def dbt_build_args(dbt_vars: dict[str, str], full_refresh: bool) -> list[str]:
-    """``dbt build`` arguments with the vars (and ``--full-refresh`` when asked).
+def dbt_build_args(full_refresh: bool) -> list[str]:
+    """``dbt build`` arguments (with ``--full-refresh`` when asked); the vars go by PulseDbtCliResource.build.
 
     dbt unit tests check the SQL, not the data: CI runs them (tests/warehouse), every build need not.
     """
-    args = ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"]
+    args = ["build", "--exclude-resource-type", "unit_test"]
     return [*args, "--full-refresh"] if full_refresh else args
 
 
@@ -165,7 +165,11 @@ def daily_dbt_models(context: AssetExecutionContext, dbt: PulseDbtCliResource, c
     key_range = context.partition_key_range
     dbt_vars = dbt_vars_for_partition_range(key_range, as_of)
     context.log.info(f"building local dates {key_range.start} to {key_range.end} with vars {dbt_vars}")
-    yield from with_row_estimates(dbt.cli(dbt_build_args(dbt_vars, full_refresh), context=context).stream(), dbt)
+    invocation = dbt.build(dbt_build_args(full_refresh), dbt_vars, context=context)
+    try:
+        yield from with_row_estimates(invocation.stream(), dbt)
+    finally:
+        dbt.keep_parse(invocation)
 
 
 @dbt_assets(
@@ -181,8 +185,11 @@ def unpartitioned_dbt_models(
 ) -> Iterator[Any]:
     """One ``dbt build`` of the selected unpartitioned models (all history; ``as_of`` for goal status)."""
     as_of, full_refresh = build_options(context, config)
-    invocation = dbt.cli(dbt_build_args(build_vars(None, None, as_of), full_refresh), context=context)
-    yield from with_row_estimates(invocation.stream(), dbt)
+    invocation = dbt.build(dbt_build_args(full_refresh), build_vars(None, None, as_of), context=context)
+    try:
+        yield from with_row_estimates(invocation.stream(), dbt)
+    finally:
+        dbt.keep_parse(invocation)
 
 
 @lru_cache

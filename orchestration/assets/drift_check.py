@@ -98,8 +98,15 @@ def marts_match_source(
     with database.connect() as conn:
         before = checksums(conn, first, last)
     began = time.perf_counter()
-    args = [*dbt_build_args(build_vars(first, last + timedelta(days=1), None), False), "--select", f"tag:{DAILY_TAG}"]
-    dbt.cli(args, manifest=dbt_project.manifest_path).wait()
+    invocation = dbt.build(
+        [*dbt_build_args(False), "--select", f"tag:{DAILY_TAG}"],
+        build_vars(first, last + timedelta(days=1), None),
+        manifest=dbt_project.manifest_path,
+    )
+    try:
+        invocation.wait()
+    finally:
+        dbt.keep_parse(invocation)
     rebuild_seconds = time.perf_counter() - began
     with database.connect() as conn:
         after = checksums(conn, first, last)

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 
 from pulse.cli import main as cli_main
 from pulse.database import with_database
-from pulse.dbt import PARSE_STATE, DbtBuildError, build_vars, build_warehouse, dbt_env, run_dbt
+from pulse.dbt import DbtBuildError, build_env, build_vars, build_warehouse, dbt_env, parse_state_path, run_dbt
 from pulse.schema import init_database
 
 NEW_YORK_USER = "00000000-0000-4000-8000-000000000001"
@@ -249,13 +249,16 @@ def test_dbt_unit_tests_pass(built: str) -> None:
     assert int(summary[-1].split("PASS=")[1].split()[0]) >= 12, summary
 
 
-def test_an_invocation_with_the_vars_of_the_last_one_skips_parsing(built: str) -> None:
-    """run_dbt hands each invocation the parse state the last one saved, as dagster-dbt does."""
-    dbt_vars = build_vars(date(2025, 3, 9), date(2025, 3, 10))
-    for _ in ("first, which saves the state", "second, which must start from it"):
+def test_an_invocation_of_another_range_skips_parsing(built: str) -> None:
+    """run_dbt hands each invocation the parse state saved for its database, and a new range does not void it.
+
+    The range reaches dbt as environment variables read at run time (pulse.dbt.build_env): as --vars, dbt
+    hashed it into its parse state and parsed the whole project again for every new range.
+    """
+    for start, end in ((date(2025, 3, 9), date(2025, 3, 10)), (date(2025, 3, 10), date(2025, 3, 12))):
         lines: list[str] = []
-        run_dbt(["ls", "--select", "stg_app__users"], built, dbt_vars, progress=lines.append)
-    assert PARSE_STATE.exists()
+        run_dbt(["ls", "--select", "stg_app__users"], built, build_vars(start, end), progress=lines.append)
+    assert parse_state_path(dbt_env(built)).exists()
     # dbt says "Unable to do partial parsing because ..." when it parses the project again
     assert not [line for line in lines if "partial parsing" in line.lower()], lines
     assert any("stg_app__users" in line for line in lines), lines
@@ -269,6 +272,12 @@ def test_build_vars_and_env_are_the_seam() -> None:
         "as_of": AS_OF,
     }
     assert json.loads(json.dumps(build_vars())) == {}
+    # all three variables, empty for a default: one of the calling environment never reaches dbt
+    assert build_env(build_vars(date(2025, 3, 9), date(2025, 3, 12))) == {
+        "PULSE_BUILD_START_DATE": "2025-03-09",
+        "PULSE_BUILD_END_DATE": "2025-03-12",
+        "PULSE_BUILD_AS_OF": "",
+    }
     with pytest.raises(ValueError, match="after start"):
         build_vars(date(2025, 3, 9), date(2025, 3, 9))
     with pytest.raises(ValueError, match="offset"):
