@@ -51,9 +51,6 @@ mutation PulseLaunch($executionParams: ExecutionParams!) {
 }
 """
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# dbt says this on every ranged build: each range is other --vars, and dbt hashes vars into its parse state, so
-# it parses the project again (about 3 s). Expected, not news: --verbose leaves this one line out.
-VARS_REPARSE_NOTICE = "Unable to do partial parsing because config vars, config profile, or config target have changed"
 
 
 class LaunchFailed(RuntimeError):
@@ -88,8 +85,8 @@ def launch_variables(
 class RunWorkerOutput:
     """Reads what the launcher, its code server and the run worker print (one pipe they share).
 
-    ``echo`` gets each line (colour codes stripped unless it goes to a terminal; dbt's notice that new vars
-    mean a new parse left out), for ``--verbose``; the last lines are kept to explain a launch that failed.
+    ``echo`` gets each line (colour codes stripped unless it goes to a terminal), for ``--verbose``; the last
+    lines are kept to explain a launch that failed.
     """
 
     def __init__(self, pipe: Any, echo: Callable[[str], None] | None) -> None:
@@ -105,7 +102,7 @@ class RunWorkerOutput:
             line = raw.rstrip("\n")
             plain = strip_ansi(line)
             self.tail = [*self.tail[-30:], plain]
-            if self._echo is not None and plain.strip() and VARS_REPARSE_NOTICE not in plain:
+            if self._echo is not None and plain.strip():
                 self._echo(line if self._keep_colour else plain)
 
     def wait_closed(self, timeout: float) -> bool:
