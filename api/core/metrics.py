@@ -1,12 +1,16 @@
 """Prometheus metrics at ``/metrics``: requests, the connection pool and the last build of the marts.
 
-- ``http_requests_total{handler,method,status}`` and ``http_request_duration_seconds{handler,method,status}``
-  (a histogram) per route template (``/api/v1/goals/{goal_id}``, not the raw path; ``other`` for a
-  path no API route serves: a 404, a docs asset), from a small ASGI middleware over prometheus_client.
-  It reads the template of the route the router already matched (``scope["route"]``, whose full path
-  ``fastapi.routing.iter_route_contexts`` gives once): prometheus-fastapi-instrumentator
-  matches every route a second time and cost the bare FastAPI route of benchmarks/api.py 23 % of
-  its throughput; this costs a few microseconds per request.
+- ``http_request_duration_seconds{handler,method,status}``: a latency histogram per route template
+  (``/api/v1/goals/{goal_id}``, not the raw path; ``other`` for a path no API route serves: a 404, a
+  docs asset), method and status. Its ``_count`` series is the request count per template and status
+  (there is no separate ``http_requests_total``: it would count the same requests again). A small ASGI
+  middleware reads the template of the route the router already matched (``scope["route"]``, whose full
+  path ``fastapi.routing.iter_route_contexts`` gives once): prometheus-fastapi-instrumentator matches
+  every route a second time and cost the bare FastAPI route of benchmarks/api.py 23 % of its throughput.
+  The middleware tallies each request in plain Python (a bucket found by bisection, a sum) and the
+  registry reads the tallies at scrape time through a custom collector, ``RequestLatency``:
+  prometheus_client's own Histogram and Counter take a lock for each value they change, which made
+  about 10 % of the throughput of the cheapest routes (docs/benchmarks.md, session 13).
 - ``pulse_api_pool_*``: psycopg_pool's ``get_stats()`` read at scrape time (connections open, idle,
   requests waiting now).
 - ``pulse_build_*``: read at scrape time from what the orchestration's builds write to the database:
@@ -18,18 +22,25 @@
   build writes) and works whoever launched the build (schedule, sensor, CLI, backfill).
 
 Every metric goes to prometheus_client's default registry, so counters other modules define (e.g. the
-cache's hits and misses) appear too.
+cache's hits and misses) appear too. Each uvicorn worker process has its own registry (and tallies), as
+with any prometheus_client metric outside its multiprocess mode.
 """
 
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import iter_route_contexts
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.registry import Collector
 from psycopg_pool import AsyncConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,13 +73,56 @@ MART_ROWS = Gauge("pulse_mart_rows", "Rows of a public mart (PostgreSQL's estima
 
 OTHER = "other"
 REQUEST_LABELS = ("handler", "method", "status")
-REQUESTS = Counter("http_requests_total", "HTTP requests by route template, method and status.", REQUEST_LABELS)
-LATENCY = Histogram(
-    "http_request_duration_seconds",
-    "Seconds from receiving an HTTP request to the end of its response, by route template, method and status.",
-    REQUEST_LABELS,
-    buckets=LATENCY_BUCKETS,
+LATENCY_NAME = "http_request_duration_seconds"
+LATENCY_HELP = (
+    "Seconds from receiving an HTTP request to the end of its response, by route template, method and status."
 )
+# The "le" labels, as prometheus_client's Histogram writes these bounds (tests/api/test_request_latency.py compares)
+BUCKET_NAMES = [*(str(bound) for bound in LATENCY_BUCKETS), "+Inf"]
+
+
+@dataclass(slots=True)
+class Tally:
+    """One series' requests: how many fell in each bucket (not cumulative; the last is +Inf), their seconds."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * len(BUCKET_NAMES))
+    seconds: float = 0.0
+    created: float = field(default_factory=time.time)
+
+
+class RequestLatency(Collector):
+    """``http_request_duration_seconds``: requests tallied in plain Python, read by the registry at scrape time.
+
+    A prometheus_client custom collector (``collect`` yields a ``HistogramMetricFamily``) with the names,
+    labels, buckets and samples its Histogram would give (``_bucket``, ``_count``, ``_sum``, ``_created``).
+    ``observe`` takes no lock: the middleware calls it on the event loop's thread, and the scrape
+    (``/metrics``) runs there too.
+    """
+
+    def __init__(self) -> None:
+        self.series: dict[tuple[str, str, int], Tally] = {}  # (template, method, status) -> its tally
+
+    def observe(self, key: tuple[str, str, int], seconds: float) -> None:
+        tally = self.series.get(key)
+        if tally is None:
+            tally = self.series[key] = Tally()
+        tally.counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # the first bucket whose bound >= seconds
+        tally.seconds += seconds
+
+    def describe(self) -> Iterator[HistogramMetricFamily]:
+        yield HistogramMetricFamily(LATENCY_NAME, LATENCY_HELP, labels=REQUEST_LABELS)
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily(LATENCY_NAME, LATENCY_HELP, labels=REQUEST_LABELS)
+        for (handler, method, status), tally in list(self.series.items()):
+            labels = (handler, method, str(status))
+            family.add_metric(labels, list(zip(BUCKET_NAMES, accumulate(tally.counts), strict=True)), tally.seconds)
+            family.add_sample(f"{LATENCY_NAME}_created", dict(zip(REQUEST_LABELS, labels, strict=True)), tally.created)
+        yield family
+
+
+LATENCY = RequestLatency()
+REGISTRY.register(LATENCY)
 
 BUILD_QUERY = """
 select extract(epoch from last.built_at)::float8, last.end_date - last.start_date, last.duration_seconds,
@@ -89,8 +143,6 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.templates: dict[int, str] | None = None  # id of an API route -> its full path template
-        # (template, method, status) -> that series' counter and histogram: labels() checks and locks on each call
-        self.series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def template(self, scope: Scope) -> str:
         """The full path template of the route that served the request (``other`` when none did)."""
@@ -120,13 +172,7 @@ class RequestMetrics:
         finally:
             handler = self.template(scope)
             if handler != METRICS_PATH:
-                key = (handler, scope["method"], status)
-                series = self.series.get(key)
-                if series is None:
-                    labels = (handler, scope["method"], str(status))
-                    series = self.series[key] = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
-                series[0].inc()
-                series[1].observe(time.perf_counter() - began)
+                LATENCY.observe((handler, scope["method"], status), time.perf_counter() - began)
 
 
 def install_metrics(app: FastAPI) -> None:
