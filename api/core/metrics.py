@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
+from time import perf_counter
 from typing import Any
 
 import psycopg
@@ -89,25 +90,30 @@ class Tally:
     seconds: float = 0.0
     created: float = field(default_factory=time.time)
 
+    def add(self, seconds: float) -> None:
+        self.counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # the first bucket whose bound >= seconds
+        self.seconds += seconds
+
 
 class RequestLatency(Collector):
     """``http_request_duration_seconds``: requests tallied in plain Python, read by the registry at scrape time.
 
     A prometheus_client custom collector (``collect`` yields a ``HistogramMetricFamily``) with the names,
     labels, buckets and samples its Histogram would give (``_bucket``, ``_count``, ``_sum``, ``_created``).
-    ``observe`` takes no lock: the middleware calls it on the event loop's thread, and the scrape
+    Tallies take no lock: the middleware adds to them on the event loop's thread, and the scrape
     (``/metrics``) runs there too.
     """
 
     def __init__(self) -> None:
         self.series: dict[tuple[str, str, int], Tally] = {}  # (template, method, status) -> its tally
 
-    def observe(self, key: tuple[str, str, int], seconds: float) -> None:
-        tally = self.series.get(key)
-        if tally is None:
-            tally = self.series[key] = Tally()
-        tally.counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # the first bucket whose bound >= seconds
-        tally.seconds += seconds
+    def tally(self, template: str, method: str, status: int) -> Tally:
+        """The tally of one series, started empty the first time."""
+        key = (template, method, status)
+        found = self.series.get(key)
+        if found is None:
+            found = self.series[key] = Tally()
+        return found
 
     def describe(self) -> Iterator[HistogramMetricFamily]:
         yield HistogramMetricFamily(LATENCY_NAME, LATENCY_HELP, labels=REQUEST_LABELS)
@@ -143,6 +149,9 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.templates: dict[int, str] | None = None  # id of an API route -> its full path template
+        # (id of the route that served the request, method, status) -> the tally of its series, found once;
+        # /metrics' own requests go to a tally no collector reads
+        self.tallies: dict[tuple[int, str, int], Tally] = {}
 
     def template(self, scope: Scope) -> str:
         """The full path template of the route that served the request (``other`` when none did)."""
@@ -154,25 +163,34 @@ class RequestMetrics:
             self.templates = {id(ctx.original_route): ctx.path_format or OTHER for ctx in iter_route_contexts(routes)}
         return self.templates.get(id(route), OTHER)
 
+    def new_tally(self, scope: Scope, status: int) -> Tally:
+        """The tally of the series of a request whose route, method and status were not seen before."""
+        handler = self.template(scope)
+        return Tally() if handler == METRICS_PATH else LATENCY.tally(handler, scope["method"], status)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        began = time.perf_counter()
+        began = perf_counter()
         status = 500  # what the client gets when the app raises before starting a response
 
-        async def send_and_note_status(message: Message) -> None:
+        def send_and_note_status(message: Message) -> Awaitable[None]:
+            # Not a coroutine itself: it hands back send's, so a message costs no extra coroutine.
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+            return send(message)
 
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
-            handler = self.template(scope)
-            if handler != METRICS_PATH:
-                LATENCY.observe((handler, scope["method"], status), time.perf_counter() - began)
+            # The series by the route object's id: the route's template is looked up once per series.
+            key = (id(scope.get("route")), scope["method"], status)
+            tally = self.tallies.get(key)
+            if tally is None:
+                tally = self.tallies[key] = self.new_tally(scope, status)
+            tally.add(perf_counter() - began)
 
 
 def install_metrics(app: FastAPI) -> None:

@@ -27,7 +27,7 @@ def test_the_tallies_read_as_prometheus_clients_histogram(generate: Callable[[Co
     for i, seconds in enumerate(OBSERVATIONS):
         status = 404 if i % 3 == 0 else 200
         for handler in ("/api/v1/goals/{goal_id}", "other"):
-            latency.observe((handler, "GET", status), seconds)
+            latency.tally(handler, "GET", status).add(seconds)
             histogram.labels(handler, "GET", str(status)).observe(seconds)
     text, expected = generate(ours).decode(), generate(theirs).decode()
     # The same text but for the creation times, which are when each series saw its first request.
