@@ -7,10 +7,11 @@
   middleware reads the template of the route the router already matched (``scope["route"]``, whose full
   path ``fastapi.routing.iter_route_contexts`` gives once): prometheus-fastapi-instrumentator matches
   every route a second time and cost the bare FastAPI route of benchmarks/api.py 23 % of its throughput.
-  The middleware tallies each request in plain Python (a bucket found by bisection, a sum) and the
-  registry reads the tallies at scrape time through a custom collector, ``RequestLatency``:
-  prometheus_client's own Histogram and Counter take a lock for each value they change, which made
-  about 10 % of the throughput of the cheapest routes (docs/benchmarks.md, session 13).
+  The middleware tallies each request in plain Python (a bucket found by bisection, a sum; the template
+  looked up once per route, method and status) and the registry reads the tallies at scrape time through
+  a custom collector, ``RequestLatency``: prometheus_client's own Counter and Histogram (checks and a lock
+  for each value they change) cost the cheapest routes about 10 % of their throughput; the middleware
+  now costs 3-5 % of their instructions (docs/benchmarks.md, session 13).
 - ``pulse_api_pool_*``: psycopg_pool's ``get_stats()`` read at scrape time (connections open, idle,
   requests waiting now).
 - ``pulse_build_*``: read at scrape time from what the orchestration's builds write to the database:
