@@ -1,12 +1,17 @@
 """Prometheus metrics at ``/metrics``: requests, the connection pool and the last build of the marts.
 
-- ``http_requests_total{handler,method,status}`` and ``http_request_duration_seconds{handler,method,status}``
-  (a histogram) per route template (``/api/v1/goals/{goal_id}``, not the raw path; ``other`` for a
-  path no API route serves: a 404, a docs asset), from a small ASGI middleware over prometheus_client.
-  It reads the template of the route the router already matched (``scope["route"]``, whose full path
-  ``fastapi.routing.iter_route_contexts`` gives once): prometheus-fastapi-instrumentator
-  matches every route a second time and cost the bare FastAPI route of benchmarks/api.py 23 % of
-  its throughput; this costs a few microseconds per request.
+- ``http_request_duration_seconds{handler,method,status}``: a latency histogram per route template
+  (``/api/v1/goals/{goal_id}``, not the raw path; ``other`` for a path no API route serves: a 404, a
+  docs asset), method and status. Its ``_count`` series is the request count per template and status
+  (there is no separate ``http_requests_total``: it would count the same requests again). A small ASGI
+  middleware reads the template of the route the router already matched (``scope["route"]``, whose full
+  path ``fastapi.routing.iter_route_contexts`` gives once): prometheus-fastapi-instrumentator matches
+  every route a second time and cost the bare FastAPI route of benchmarks/api.py 23 % of its throughput.
+  The middleware tallies each request in plain Python (a bucket found by bisection, a sum; the template
+  looked up once per route, method and status) and the registry reads the tallies at scrape time through
+  a custom collector, ``RequestLatency``: prometheus_client's own Counter and Histogram (checks and a lock
+  for each value they change) cost the cheapest routes about 10 % of their throughput; the middleware
+  now costs 3-5 % of their instructions (docs/benchmarks.md, session 13).
 - ``pulse_api_pool_*``: psycopg_pool's ``get_stats()`` read at scrape time (connections open, idle,
   requests waiting now).
 - ``pulse_build_*``: read at scrape time from what the orchestration's builds write to the database:
@@ -18,18 +23,26 @@
   build writes) and works whoever launched the build (schedule, sensor, CLI, backfill).
 
 Every metric goes to prometheus_client's default registry, so counters other modules define (e.g. the
-cache's hits and misses) appear too.
+cache's hits and misses) appear too. Each uvicorn worker process has its own registry (and tallies), as
+with any prometheus_client metric outside its multiprocess mode.
 """
 
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
+from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass, field
+from itertools import accumulate
+from time import perf_counter
 from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import iter_route_contexts
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.registry import Collector
 from psycopg_pool import AsyncConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,13 +75,61 @@ MART_ROWS = Gauge("pulse_mart_rows", "Rows of a public mart (PostgreSQL's estima
 
 OTHER = "other"
 REQUEST_LABELS = ("handler", "method", "status")
-REQUESTS = Counter("http_requests_total", "HTTP requests by route template, method and status.", REQUEST_LABELS)
-LATENCY = Histogram(
-    "http_request_duration_seconds",
-    "Seconds from receiving an HTTP request to the end of its response, by route template, method and status.",
-    REQUEST_LABELS,
-    buckets=LATENCY_BUCKETS,
+LATENCY_NAME = "http_request_duration_seconds"
+LATENCY_HELP = (
+    "Seconds from receiving an HTTP request to the end of its response, by route template, method and status."
 )
+# The "le" labels, as prometheus_client's Histogram writes these bounds (tests/api/test_request_latency.py compares)
+BUCKET_NAMES = [*(str(bound) for bound in LATENCY_BUCKETS), "+Inf"]
+
+
+@dataclass(slots=True)
+class Tally:
+    """One series' requests: how many fell in each bucket (not cumulative; the last is +Inf), their seconds."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * len(BUCKET_NAMES))
+    seconds: float = 0.0
+    created: float = field(default_factory=time.time)
+
+    def add(self, seconds: float) -> None:
+        self.counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # the first bucket whose bound >= seconds
+        self.seconds += seconds
+
+
+class RequestLatency(Collector):
+    """``http_request_duration_seconds``: requests tallied in plain Python, read by the registry at scrape time.
+
+    A prometheus_client custom collector (``collect`` yields a ``HistogramMetricFamily``) with the names,
+    labels, buckets and samples its Histogram would give (``_bucket``, ``_count``, ``_sum``, ``_created``).
+    Tallies take no lock: the middleware adds to them on the event loop's thread, and the scrape
+    (``/metrics``) runs there too.
+    """
+
+    def __init__(self) -> None:
+        self.series: dict[tuple[str, str, int], Tally] = {}  # (template, method, status) -> its tally
+
+    def tally(self, template: str, method: str, status: int) -> Tally:
+        """The tally of one series, started empty the first time."""
+        key = (template, method, status)
+        found = self.series.get(key)
+        if found is None:
+            found = self.series[key] = Tally()
+        return found
+
+    def describe(self) -> Iterator[HistogramMetricFamily]:
+        yield HistogramMetricFamily(LATENCY_NAME, LATENCY_HELP, labels=REQUEST_LABELS)
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily(LATENCY_NAME, LATENCY_HELP, labels=REQUEST_LABELS)
+        for (handler, method, status), tally in list(self.series.items()):
+            labels = (handler, method, str(status))
+            family.add_metric(labels, list(zip(BUCKET_NAMES, accumulate(tally.counts), strict=True)), tally.seconds)
+            family.add_sample(f"{LATENCY_NAME}_created", dict(zip(REQUEST_LABELS, labels, strict=True)), tally.created)
+        yield family
+
+
+LATENCY = RequestLatency()
+REGISTRY.register(LATENCY)
 
 BUILD_QUERY = """
 select extract(epoch from last.built_at)::float8, last.end_date - last.start_date, last.duration_seconds,
@@ -89,8 +150,9 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.templates: dict[int, str] | None = None  # id of an API route -> its full path template
-        # (template, method, status) -> that series' counter and histogram: labels() checks and locks on each call
-        self.series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        # (id of the route that served the request, method, status) -> the tally of its series, found once;
+        # /metrics' own requests go to a tally no collector reads
+        self.tallies: dict[tuple[int, str, int], Tally] = {}
 
     def template(self, scope: Scope) -> str:
         """The full path template of the route that served the request (``other`` when none did)."""
@@ -102,31 +164,34 @@ class RequestMetrics:
             self.templates = {id(ctx.original_route): ctx.path_format or OTHER for ctx in iter_route_contexts(routes)}
         return self.templates.get(id(route), OTHER)
 
+    def new_tally(self, scope: Scope, status: int) -> Tally:
+        """The tally of the series of a request whose route, method and status were not seen before."""
+        handler = self.template(scope)
+        return Tally() if handler == METRICS_PATH else LATENCY.tally(handler, scope["method"], status)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        began = time.perf_counter()
+        began = perf_counter()
         status = 500  # what the client gets when the app raises before starting a response
 
-        async def send_and_note_status(message: Message) -> None:
+        def send_and_note_status(message: Message) -> Awaitable[None]:
+            # Not a coroutine itself: it hands back send's, so a message costs no extra coroutine.
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+            return send(message)
 
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
-            handler = self.template(scope)
-            if handler != METRICS_PATH:
-                key = (handler, scope["method"], status)
-                series = self.series.get(key)
-                if series is None:
-                    labels = (handler, scope["method"], str(status))
-                    series = self.series[key] = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
-                series[0].inc()
-                series[1].observe(time.perf_counter() - began)
+            # The series by the route object's id: the route's template is looked up once per series.
+            key = (id(scope.get("route")), scope["method"], status)
+            tally = self.tallies.get(key)
+            if tally is None:
+                tally = self.tallies[key] = self.new_tally(scope, status)
+            tally.add(perf_counter() - began)
 
 
 def install_metrics(app: FastAPI) -> None:

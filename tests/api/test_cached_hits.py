@@ -97,10 +97,10 @@ def test_the_fast_path_refuses_nothing_itself_and_counts_under_the_route(
     params = {"start_date": "2025-03-03", "end_date": "2025-03-09"}
     assert client.get(QUICK, params=params, headers=auth(dataset.KTM)).status_code == 200
     labels = {"handler": QUICK, "method": "GET", "status": "200"}
-    before = REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
+    before = REGISTRY.get_sample_value("http_request_duration_seconds_count", labels) or 0.0
     with RoutesTakenAway(app):
         assert client.get(QUICK, params=params, headers=auth(dataset.KTM)).status_code == 200
-    assert REGISTRY.get_sample_value("http_requests_total", labels) == before + 1
+    assert REGISTRY.get_sample_value("http_request_duration_seconds_count", labels) == before + 1
     # A bad token on a path the fast path knows reaches the route: its 401 and reason, as ever.
     refused = client.get(QUICK, params=params, headers={"Authorization": "Bearer not.a.token"})
     assert refused.status_code == 401 and refused.json()["detail"].startswith("invalid token")

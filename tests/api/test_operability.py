@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from api.core.metrics import LATENCY_BUCKETS
 from api.main import create_app
 from pulse.settings import Settings
 from tests.api import dataset
@@ -91,21 +92,35 @@ def test_metrics_count_requests_per_route_template_and_status(client: TestClient
     def grew(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
+    # The request count is the latency histogram's _count, per route template, method and status.
+    count = "http_request_duration_seconds_count"
     # Three different goal ids, one route template: one series.
-    assert grew("http_requests_total", handler=goal_template, method="PUT", status="404") == 3
-    assert not any(missing in labels.get("handler", "") for labels, _ in after["http_requests_total"])
+    assert grew(count, handler=goal_template, method="PUT", status="404") == 3
+    assert not any(missing in labels.get("handler", "") for labels, _ in after[count])
     quick = "/api/v1/analytics/quick-stats"
-    assert grew("http_requests_total", handler=quick, method="GET", status="200") == 1
-    assert grew("http_requests_total", handler=quick, method="GET", status="401") == 1
-    # The latency histogram is per template and status too, with buckets.
-    assert grew("http_request_duration_seconds_count", handler=quick, method="GET", status="200") == 1
-    buckets = [labels["le"] for labels, _ in after["http_request_duration_seconds_bucket"]]
-    assert "0.01" in buckets and "+Inf" in buckets
+    assert grew(count, handler=quick, method="GET", status="200") == 1
+    assert grew(count, handler=quick, method="GET", status="401") == 1
     # A path no API route serves is counted under the front end's catch-all template (api/web.py answers 404
     # for /api paths), never under its raw path: no series per scanned URL.
-    assert grew("http_requests_total", handler="/{path}", method="GET", status="404") == 1
+    assert grew(count, handler="/{path}", method="GET", status="404") == 1
+    # Each series made here took time, and every series' buckets are cumulative up to +Inf, which is its count.
+    made = [(goal_template, "PUT", "404"), (quick, "GET", "200"), (quick, "GET", "401"), ("/{path}", "GET", "404")]
+    for handler, method, status in made:
+        assert grew("http_request_duration_seconds_sum", handler=handler, method=method, status=status) > 0
+    series = {tuple(labels[k] for k in ("handler", "method", "status")) for labels, _ in after[count]}
+    assert set(made) <= series
+    for handler, method, status in series:
+        buckets = [
+            (labels["le"], v)
+            for labels, v in after["http_request_duration_seconds_bucket"]
+            if (labels["handler"], labels["method"], labels["status"]) == (handler, method, status)
+        ]
+        assert [le for le, _ in buckets] == [*(str(bound) for bound in LATENCY_BUCKETS), "+Inf"]
+        counts = [v for _, v in buckets]
+        assert counts == sorted(counts), (handler, status, buckets)
+        assert counts[-1] == value(after, count, handler=handler, method=method, status=status) > 0
     # /metrics does not count itself.
-    assert value(after, "http_requests_total", handler="/metrics") == 0
+    assert value(after, count, handler="/metrics") == 0
 
 
 def test_metrics_report_the_pool_and_the_last_build(client: TestClient, warehouse_db: str) -> None:
