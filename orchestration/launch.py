@@ -104,7 +104,8 @@ def _step_line(step_key: str, outcome: str, tally: StepTally, ended: float) -> s
     """``step KEY succeeded in 12.3 s: 9 assets (14 dates, A to B), 40 checks passed, 0 failed``."""
     took = f" in {ended - tally.started:.1f} s" if tally.started is not None else ""
     dates = sorted({day for parts in tally.partitions.values() for day in parts})
-    span = f" ({len(dates)} dates, {dates[0]} to {dates[-1]})" if dates else ""
+    span = f" ({len(dates)} dates, {dates[0]} to {dates[-1]})" if len(dates) > 1 else ""
+    span = f" (1 date, {dates[0]})" if len(dates) == 1 else span
     assets = f"{tally.materializations} asset{'' if tally.materializations == 1 else 's'}"
     checks = f"{tally.checks_passed} checks passed, {tally.checks_failed} failed"
     return f"step {step_key} {outcome}{took}: {assets}{span}, {checks}"

@@ -16,6 +16,7 @@ import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from orchestration.instance import local_instance_config
+from orchestration.launch import StepTally, _step_line
 from orchestration.run_health import process_alive
 from pulse.cli import main
 from pulse.settings import get_settings
@@ -96,7 +97,7 @@ def test_pulse_build_prints_one_line_per_step_and_a_summary_without_colour_codes
     assert ops == {"daily_dbt_models", "unpartitioned_dbt_models"} and len(steps) <= 3, lines
     assert all(" succeeded in " in line and " checks passed, 0 failed" in line for line in steps), steps
     assert any(" dates, " in line for line in steps if "daily_dbt_models" in line), steps
-    assert not any(" dates, " in line for line in steps if "unpartitioned" in line), steps  # each step its own
+    assert not any(" date" in line for line in steps if "unpartitioned" in line), steps  # each step its own
     assert sum(line.startswith("run ") and " succeeded in " in line for line in lines) == 1, lines
     (summary,) = [line for line in lines if line.startswith("built the warehouse")]
     rows = re.search(r": 1 run, ([\d,]+) rows written, (\d+) checks passed, 0 failed", summary)
@@ -166,6 +167,19 @@ def test_a_run_queued_by_an_instance_without_pulses_settings_fails_in_one_line_s
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         (run,) = instance.get_runs()
         assert run.status in (DagsterRunStatus.CANCELED, DagsterRunStatus.FAILURE), run.status  # not left queued
+
+
+def test_a_step_line_counts_its_own_assets_and_dates_in_words() -> None:
+    one = StepTally(started=10.0, materializations=1, checks_passed=2, partitions={"a": ["2026-03-01"]})
+    assert _step_line("daily", "succeeded", one, 12.5) == (
+        "step daily succeeded in 2.5 s: 1 asset (1 date, 2026-03-01), 2 checks passed, 0 failed"
+    )
+    two = StepTally(
+        started=0.0, materializations=2, partitions={"a": ["2026-03-02", "2026-03-01"], "b": ["2026-03-01"]}
+    )
+    assert _step_line("daily", "FAILED", two, 1.0) == (
+        "step daily FAILED in 1.0 s: 2 assets (2 dates, 2026-03-01 to 2026-03-02), 0 checks passed, 0 failed"
+    )
 
 
 def dagster_processes(home: Path) -> list[str]:
