@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import psycopg
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, Definitions
 
 from orchestration import change_queue
@@ -384,7 +385,7 @@ def _rows_written(database: PulseDatabase, since: float) -> int:
     try:
         with database.connect() as conn:
             row = conn.execute(ROWS_WRITTEN_SQL, (since,)).fetchone()
-    except Exception:  # a database without the build log yet: nothing to count
+    except psycopg.errors.UndefinedTable:  # a database without the build log yet: nothing to count
         return 0
     return int(str(row[0])) if row else 0
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from pulse.dbt import DBT_PROJECT_DIR, dbt_env, dbt_executable
+from pulse.dbt import DBT_PROJECT_DIR, dbt_env, dbt_executable, profile_stamp
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -38,11 +38,6 @@ def _sources_newer_than(path: Path) -> bool:
     return any(f.is_file() and f.stat().st_mtime > built for f in files)
 
 
-def _profile_stamp(env: dict[str, str]) -> str:
-    """What of a connection dbt's parse state depends on (not the password, which dbt does not hash)."""
-    return "|".join(env[name] for name in ("PULSE_DB_HOST", "PULSE_DB_PORT", "PULSE_DB_USER", "PULSE_DB_NAME"))
-
-
 def prepare_manifest(force: bool = False) -> Path:
     """Run ``dbt parse`` when the manifest is missing, older than the dbt sources or parsed for another database."""
     from pulse.database import database_url
@@ -50,7 +45,7 @@ def prepare_manifest(force: bool = False) -> Path:
     manifest = Path(dbt_project.manifest_path)
     env = dbt_env(database_url())
     stamp_file = manifest.with_name("pulse_parse_profile.txt")
-    stamp = _profile_stamp(env)
+    stamp = profile_stamp(env)
     parsed_for = stamp_file.read_text() if stamp_file.exists() else None
     if force or parsed_for != stamp or _sources_newer_than(manifest):
         completed = subprocess.run(

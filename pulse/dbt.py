@@ -225,11 +225,14 @@ PARSE_STATES = DBT_PROJECT_DIR / "target" / "parse_states"
 PARSE_STATES_KEPT = 40
 
 
+def profile_stamp(connection: dict[str, str]) -> str:
+    """What of a connection (``dbt_env``) dbt's parse state depends on: not the password, which dbt does not hash."""
+    return "|".join(connection[name] for name in ("PULSE_DB_HOST", "PULSE_DB_PORT", "PULSE_DB_USER", "PULSE_DB_NAME"))
+
+
 def parse_state_path(connection: dict[str, str]) -> Path:
-    """The saved parse state of the profile of ``connection`` (``dbt_env``); what of it dbt hashes, not the password."""
-    names = ("PULSE_DB_HOST", "PULSE_DB_PORT", "PULSE_DB_USER", "PULSE_DB_NAME")
-    profile = "|".join(connection[name] for name in names)
-    return PARSE_STATES / f"{hashlib.sha256(profile.encode()).hexdigest()[:20]}.msgpack"
+    """The saved parse state of the profile of ``connection`` (``dbt_env``)."""
+    return PARSE_STATES / f"{hashlib.sha256(profile_stamp(connection).encode()).hexdigest()[:20]}.msgpack"
 
 
 def reuse_parse(target_path: Path, connection: dict[str, str]) -> None:
